@@ -1,0 +1,53 @@
+// Structured logs: one JSON line per event (or a readable text line with LOG_FORMAT=text),
+// stamped with the current request id, with secrets redacted by key name and by value.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "shared/config.h"
+
+namespace shared::log {
+
+enum class Level { kTrace, kDebug, kInfo, kWarn, kError };
+
+// Sets level and format for the process. Safe to call again (tests do).
+void init(const LogConfig& config, std::string service);
+// Where lines go: stderr by default; tests capture them.
+void set_sink_for_tests(std::ostream* sink);
+
+// Values of these are replaced by "[redacted]" wherever they appear in a line.
+void add_secret(const std::string& value);
+// Field names that look secret (authorization, cookie, password, secret, token, *_key) are
+// always redacted.
+bool is_secret_field(std::string_view name);
+
+void write(Level level, std::string_view message, nlohmann::json fields = nlohmann::json::object());
+inline void trace(std::string_view m, nlohmann::json f = nlohmann::json::object()) { write(Level::kTrace, m, std::move(f)); }
+inline void debug(std::string_view m, nlohmann::json f = nlohmann::json::object()) { write(Level::kDebug, m, std::move(f)); }
+inline void info(std::string_view m, nlohmann::json f = nlohmann::json::object()) { write(Level::kInfo, m, std::move(f)); }
+inline void warn(std::string_view m, nlohmann::json f = nlohmann::json::object()) { write(Level::kWarn, m, std::move(f)); }
+inline void error(std::string_view m, nlohmann::json f = nlohmann::json::object()) { write(Level::kError, m, std::move(f)); }
+bool enabled(Level level);
+
+// Formats one line without writing it (what write() would print), for tests.
+std::string format_line(Level level, std::string_view message, const nlohmann::json& fields);
+
+// The request id of the current thread's request; every line written while a RequestScope is
+// alive carries it.
+class RequestScope {
+ public:
+  explicit RequestScope(std::string request_id);
+  ~RequestScope();
+  RequestScope(const RequestScope&) = delete;
+  RequestScope& operator=(const RequestScope&) = delete;
+
+ private:
+  std::string previous_;
+};
+const std::string& current_request_id();
+std::string new_request_id();
+
+}  // namespace shared::log

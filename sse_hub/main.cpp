@@ -1,0 +1,31 @@
+// sse_hub: the Mercure hub that streams updates to browsers.
+#include <cstdio>
+
+#include "hub_config.h"
+#include "shared/logging.h"
+#include "shared/metrics.h"
+#include "shared/shutdown.h"
+
+int main(int argc, char** argv) {
+  shared::ShutdownSignal signals;
+  hub::HubConfig config;
+  try {
+    config = hub::read_hub_config(shared::ConfigSource::from_process(argc, argv));
+  } catch (const shared::ConfigError& e) {
+    std::fprintf(stderr, "sse_hub: configuration error: %s\n", e.what());
+    return 2;
+  }
+  shared::log::init(config.log, "sse_hub");
+  shared::MetricsRegistry metrics;
+  shared::http::HttpService service("sse_hub", config.server, metrics);
+  try {
+    service.bind();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sse_hub: HUB_LISTEN: %s\n", e.what());
+    return 1;
+  }
+  signals.on_shutdown([&] { service.stop(); });
+  const bool drained = service.serve();
+  shared::log::info("stopped", {{"drained", drained}});
+  return 0;
+}
