@@ -9,7 +9,8 @@ import { ProductionLikeStack } from '../../tests/e2e/lib/production_like_stack.m
 
 const usage = `usage: scripts/prod_like.sh [--bin-dir DIR] [--auth none|token] [--model fake-bedrock|demo]
                             [--publish HOST:PORT]
-  --bin-dir  build folder holding app/app, agent/agent, sse_hub/sse_hub (default: $SUITE_BIN_DIR or ./build)
+  --bin-dir  build folder holding app/app, agent/agent, sse_hub/sse_hub (default: $SUITE_BIN_DIR or
+             ./build; --build DIR is the same, as scripts/run.sh --prod-like passes it)
   --auth     APP_AUTH of the app (default none: one local user; token prints a bearer token per user)
   --model    fake-bedrock (default when built: Bedrock's wire format, SigV4 checked) or demo
   --publish  also forward HOST:PORT on this machine to the edge's HTTPS port, e.g. 127.0.0.1:8443,
@@ -25,6 +26,7 @@ try {
   ({ values: args } = parseArgs({
     options: {
       'bin-dir': { type: 'string' },
+      build: { type: 'string' },
       auth: { type: 'string', default: 'none' },
       model: { type: 'string' },
       publish: { type: 'string' },
@@ -84,7 +86,7 @@ process.on('SIGTERM', () => shutdown('SIGTERM'));
 
 try {
   stack = await ProductionLikeStack.start({
-    binDir: args['bin-dir'] || process.env.SUITE_BIN_DIR || 'build',
+    binDir: args['bin-dir'] || args.build || process.env.SUITE_BIN_DIR || 'build',
     appAuth: args.auth,
     model: args.model,
   });

@@ -133,17 +133,22 @@ export class ProductionLikeStack {
 
   writeTokenFile() {
     this.tokenFile = join(this.runDir, 'app_tokens');
-    const lines = Object.entries(this.users).map(([user, token]) => `${token} ${user}`);
+    const lines = Object.entries(this.users).map(([user, token]) => `${user} ${token}`);
     writeFileSync(this.tokenFile, lines.join('\n') + '\n', { mode: 0o600 });
   }
 
   baseEnv() {
-    return {
+    const env = {
       PATH: process.env.PATH || '/usr/sbin:/usr/bin:/sbin:/bin',
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
       TZ: 'UTC',
     };
+    // Sanitizer builds (scripts/test.sh) read their options from the environment.
+    for (const k of ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS']) {
+      if (process.env[k]) env[k] = process.env[k];
+    }
+    return env;
   }
 
   awsEnv() {
@@ -219,10 +224,12 @@ export class ProductionLikeStack {
           APP_AGENT_URL: `http://127.0.0.1:${TASK_PORTS.agent}`,
           APP_HUB_UPSTREAM: `http://127.0.0.1:${TASK_PORTS.hub}`,
           APP_AUTH: this.appAuth,
+          // The browser's origin is the edge's, not the app's listen address.
+          APP_ALLOWED_ORIGINS: this.edgeUrl,
           MERCURE_SUBSCRIBER_JWT_KEY: this.secrets.subscriberKey,
           ...extra,
         };
-        if (this.tokenFile) env.APP_AUTH_TOKENS_FILE = this.tokenFile;
+        if (this.tokenFile) env.APP_TOKEN_FILE = this.tokenFile;
         return { argv: [join(this.binDir, 'app', 'app')], env };
       }
       case 'edge':
