@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# README command 2: set up, build under AddressSanitizer + UndefinedBehaviorSanitizer, and run
+# every test (unit, integration, browser, end-to-end) with CTest.
+#   scripts/test.sh                 everything
+#   scripts/test.sh -R hub          only tests whose name matches (any ctest arguments)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+build=build/test
+cmake -S . -B "$build" -G Ninja \
+  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+  -DSUITE_SANITIZE=ON -DSUITE_BUILD_TESTS=ON >/dev/null
+ninja -C "$build"
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+mkdir -p "$build/test-artifacts"
+ctest --test-dir "$build" --output-on-failure --timeout 900 -j2 "$@"
