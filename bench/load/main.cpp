@@ -52,5 +52,8 @@ int main(int argc, char** argv) {
   } catch (const bench::OptionError& e) {
     std::fprintf(stderr, "sse_load: %s\n", e.what());
     return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sse_load: %s\n", e.what());
+    return 1;
   }
 }

@@ -175,10 +175,15 @@ json merge_reports(const std::vector<json>& reports, LatencyHistogram& latency, 
   json errors = json::object();
   for (const auto& report : reports) {
     for (const auto& [key, value] : report.items()) {
-      if (value.is_number_unsigned()) total[key] = total.value(key, uint64_t{0}) + value.get<uint64_t>();
+      if (!value.is_number_unsigned()) continue;
+      const uint64_t sum = (total.contains(key) ? total[key].get<uint64_t>() : 0) + value.get<uint64_t>();
+      total[key] = sum;
     }
-    for (const auto& [what, count] : report.value("errors", json::object()).items()) {
-      errors[what] = errors.value(what, uint64_t{0}) + count.get<uint64_t>();
+    const json report_errors = report.value("errors", json::object());
+    for (const auto& [what, count] : report_errors.items()) {
+      if (!count.is_number_unsigned()) continue;
+      const uint64_t sum = (errors.contains(what) ? errors[what].get<uint64_t>() : 0) + count.get<uint64_t>();
+      errors[what] = sum;
     }
     if (auto h = LatencyHistogram::parse(report.value("latency_us", std::string{}))) latency.merge(*h);
     if (auto h = LatencyHistogram::parse(report.value("catch_up_us", std::string{}))) catch_up.merge(*h);
@@ -278,7 +283,7 @@ json run_deliver(const LoadOptions& options) {
     if (warmup > 0) {
       publisher.publish(closed_loop ? 0 : rate, warmup, false);
       pause_ms(std::min<long long>(drain_ms, 500));
-      pool.broadcast("reset");
+      pool.broadcast("reset " + std::to_string(publisher.next_seq));
     }
     publisher.ok_publishes = 0;
     const ProcessUsage start = setup.sampler.sample();

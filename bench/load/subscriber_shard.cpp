@@ -250,10 +250,12 @@ class Shard {
       ++counters_.unstamped_events;
       return;
     }
-    ++counters_.deliveries;
     if (seq <= s.last_seq) ++counters_.duplicates;
     s.last_seq = std::max(s.last_seq, seq);
-    latency_.record((now - sent_ns) / 1000);
+    if (seq >= first_measured_seq_) {
+      ++counters_.deliveries;
+      latency_.record((now - sent_ns) / 1000);
+    }
     if (catch_up_seq_ >= 0 && !s.caught_up && seq >= catch_up_seq_) {
       s.caught_up = true;
       ++counters_.caught_up;
@@ -345,10 +347,13 @@ class Shard {
       quit_ = true;
     } else if (line == "report") {
       send_line("report " + report().dump());
-    } else if (line == "reset") {
-      const uint64_t connected = counters_.connected;
-      counters_ = ShardCounters{};
-      counters_.connected = connected;
+    } else if (line.rfind("reset", 0) == 0) {
+      long long first = 0;
+      if (std::sscanf(line.c_str(), "reset %lld", &first) == 1) first_measured_seq_ = first;
+      // Only what deliveries measured: connect outcomes stay for the report.
+      counters_.deliveries = 0;
+      counters_.unstamped_events = 0;
+      counters_.duplicates = 0;
       latency_ = LatencyHistogram{};
     } else if (line == "drop") {
       for (std::size_t i = 0; i < subscribers_.size(); ++i) close_subscriber(i, Phase::kStopped);
@@ -379,6 +384,7 @@ class Shard {
   LatencyHistogram latency_;
   LatencyHistogram setup_;
   LatencyHistogram catch_up_;
+  int64_t first_measured_seq_ = 0;  // updates before this were warm-up
   int64_t catch_up_seq_ = -1;
   int64_t catch_up_from_ns_ = 0;
   int64_t wave_started_ns_ = 0;

@@ -31,7 +31,8 @@ struct ShardSettings {
 };
 
 // Commands, one per line, from the coordinator:
-//   reset                 forget latencies and counts measured so far (end of warm-up)
+//   reset [SEQ]           forget latencies and counts measured so far, and ignore updates
+//                         numbered below SEQ from now on (end of warm-up)
 //   report                answer with one "report {json}" line
 //   drop                  close every connection (first half of a reconnect storm)
 //   reconnect SEQ T0_NS   reopen all with Last-Event-ID; a subscriber has caught up when it

@@ -1,0 +1,1 @@
+"""The benchmark harness: starts our programs and their peers, drives sse_load, reports."""

@@ -1,0 +1,195 @@
+"""The benchmark scenarios of issue 9 and how each one's numbers are read.
+
+A scenario runs sse_load against each server with a fresh server per repetition, and extracts
+named metrics from sse_load's JSON. run.py takes medians over repetitions and ratios
+(ours / peer).
+"""
+import dataclasses
+import json
+import subprocess
+import tempfile
+import time
+
+from . import servers
+
+
+@dataclasses.dataclass
+class Metric:
+    key: str        # name in the results
+    label: str      # table row label
+    unit: str
+    better: str     # "lower" or "higher"
+    goal: str = ""  # the issue's goal for sse_hub, as text
+
+
+@dataclasses.dataclass
+class Scenario:
+    name: str
+    title: str
+    mode: str                      # sse_load scenario: deliver or storm
+    args: list                     # sse_load arguments (beyond the server's own)
+    metrics: list
+    subscribers: int
+    private: bool = False
+    repeats: int = 1
+    timeout: int = 300
+    servers: tuple = ("hub", "nchan", "pushpin")
+    extract: callable = None       # (sse_load json) -> {metric key: value}
+
+
+def _lat_ms(result, path, field):
+    node = result
+    for part in path:
+        node = node.get(part, {})
+    value = node.get(field)
+    return None if value is None else value / 1000.0
+
+
+def idle_metrics(result):
+    per_sub = result.get("pss_per_subscriber_bytes")
+    connect = result.get("connect", {})
+    return {
+        "kib_per_subscriber": None if per_sub is None else per_sub / 1024.0,
+        "connects_per_second": connect.get("per_second"),
+        "connected": connect.get("ok"),
+        "failed": connect.get("failed"),
+    }
+
+
+def delivery_metrics(result):
+    report = result.get("subscribers_report", {})
+    expected = result.get("expected_deliveries") or 0
+    delivered = report.get("deliveries", 0)
+    publish = result.get("publish", {})
+    return {
+        "p50_ms": _lat_ms(result, ["latency_us"], "p50"),
+        "p99_ms": _lat_ms(result, ["latency_us"], "p99"),
+        "cpu_cores": result.get("server_cpu_cores"),
+        "delivered_ratio": (delivered / expected) if expected else None,
+        "publish_failed": publish.get("failed"),
+        "publishes_per_second": publish.get("ok_per_second"),
+        "deliveries_per_second": (delivered / publish["seconds"]) if publish.get("seconds") else None,
+        "peak_rss_mib": (result.get("server_peak_rss_bytes") or 0) / 2**20,
+        "rss_growth_mib": ((result.get("server_peak_rss_bytes") or 0)
+                           - result.get("server_connected", {}).get("rss_bytes", 0)) / 2**20,
+        "slow_dropped": report.get("slow_closed_by_server"),
+        "closed_by_server": report.get("closed_by_server"),
+    }
+
+
+def storm_metrics(result):
+    return {
+        "all_caught_up_s": result.get("all_caught_up_seconds"),
+        "catch_up_p50_ms": _lat_ms(result, ["catch_up_us"], "p50"),
+        "catch_up_p99_ms": _lat_ms(result, ["catch_up_us"], "p99"),
+        "caught_up": result.get("caught_up"),
+        "reconnects_per_second": result.get("reconnect", {}).get("per_second"),
+    }
+
+
+def build_scenarios(quick):
+    seconds = "5" if quick else "10"
+    reps = 1 if quick else 3
+    idle_sizes = [10000] if quick else [10000, 25000, 50000]
+    out = []
+    for n in idle_sizes:
+        out.append(Scenario(
+            name=f"idle-{n // 1000}k", title=f"1. Idle capacity, {n:,} subscribers on distinct topics",
+            mode="deliver", subscribers=n, repeats=1 if n > 10000 or quick else 2,
+            args=["--subscribers", str(n), "--topics", str(n), "--settle-ms", "3000"],
+            metrics=[Metric("kib_per_subscriber", "server memory per subscriber (PSS)", "KiB", "lower",
+                            "≤ 4 KiB and < each peer"),
+                     Metric("connects_per_second", "connection setup rate (64 in flight)", "conn/s", "higher"),
+                     Metric("connected", "subscribers connected", "", "higher")],
+            extract=idle_metrics, timeout=600))
+    out.append(Scenario(
+        name="broadcast", title="2. Broadcast: 10k subscribers on one topic, 10 publishes/s",
+        mode="deliver", subscribers=10000, repeats=reps,
+        args=["--subscribers", "10000", "--topics", "1", "--rate", "10", "--seconds", seconds,
+              "--warmup", "2", "--publish-connections", "32"],
+        metrics=[Metric("p50_ms", "delivery latency p50", "ms", "lower"),
+                 Metric("p99_ms", "delivery latency p99", "ms", "lower", "p99 ≤ 25 ms"),
+                 Metric("cpu_cores", "server CPU", "cores", "lower"),
+                 Metric("delivered_ratio", "delivered / expected", "", "higher")],
+        extract=delivery_metrics))
+    out.append(Scenario(
+        name="chat", title="3. Chat: 10k subscribers on 10k private topics, 2,000 publishes/s",
+        mode="deliver", subscribers=10000, private=True, repeats=reps,
+        args=["--subscribers", "10000", "--topics", "10000", "--topic-format",
+              "/users/u{i}/sessions/s{i}", "--rate", "2000", "--seconds", seconds, "--warmup", "2",
+              "--publish-connections", "16"],
+        metrics=[Metric("p50_ms", "delivery latency p50", "ms", "lower"),
+                 Metric("p99_ms", "delivery latency p99", "ms", "lower", "p99 ≤ 10 ms"),
+                 Metric("cpu_cores", "server CPU", "cores", "lower", "< 1 core"),
+                 Metric("delivered_ratio", "delivered / expected", "", "higher")],
+        extract=delivery_metrics))
+    out.append(Scenario(
+        name="throughput", title="4. Publish throughput: keep-alive publishers, 4 subscribers",
+        mode="deliver", subscribers=4, repeats=reps,
+        args=["--subscribers", "4", "--topics", "1", "--rate", "max", "--seconds", "5",
+              "--warmup", "1", "--publish-connections", "16"],
+        metrics=[Metric("publishes_per_second", "accepted publishes", "/s", "higher", "≥ 50,000/s"),
+                 Metric("deliveries_per_second", "deliveries to the 4 subscribers", "/s", "higher"),
+                 Metric("cpu_cores", "server CPU", "cores", "lower")],
+        extract=delivery_metrics))
+    slow_subs = "5000" if quick else "10000"
+    for fraction, label in (("0", "baseline"), ("0.1", "10% slow")):
+        out.append(Scenario(
+            name=f"slow-{label.split('%')[0] if fraction != '0' else 'baseline'}",
+            title=f"5. Slow consumers ({label}): {int(slow_subs):,} on one topic, 10/s, 1 KiB updates",
+            mode="deliver", subscribers=int(slow_subs), repeats=1 if quick else 2,
+            args=["--subscribers", slow_subs, "--topics", "1", "--rate", "10", "--seconds", seconds,
+                  "--warmup", "1", "--payload", "1024", "--slow-fraction", fraction,
+                  "--publish-connections", "32"],
+            metrics=[Metric("p99_ms", "p99 of the reading subscribers", "ms", "lower",
+                            "moves ≤ 10% vs baseline"),
+                     Metric("rss_growth_mib", "server RSS growth while publishing", "MiB", "lower",
+                            "bounded"),
+                     Metric("slow_dropped", "slow subscribers dropped by the server", "", "higher")],
+            extract=delivery_metrics))
+    out.append(Scenario(
+        name="storm", title="6. Reconnect storm: 10k subscribers resume with Last-Event-ID at once",
+        mode="storm", subscribers=10000, repeats=1 if quick else 2,
+        servers=("hub", "nchan"),
+        args=["--subscribers", "10000", "--before", "5", "--missed", "10", "--max-pending", "1000"],
+        metrics=[Metric("all_caught_up_s", "time until all caught up", "s", "lower"),
+                 Metric("catch_up_p50_ms", "catch-up p50", "ms", "lower"),
+                 Metric("catch_up_p99_ms", "catch-up p99", "ms", "lower"),
+                 Metric("caught_up", "subscribers caught up", "", "higher")],
+        extract=storm_metrics))
+    return out
+
+
+def run_once(scenario, server_key, build_dir, log):
+    """Starts a fresh server, runs sse_load once, stops the server; returns (metrics, raw)."""
+    server_class = servers.SERVERS[server_key]
+    if server_class.max_subscribers and scenario.subscribers > server_class.max_subscribers:
+        return None, {"skipped": f"{server_class.name}: {server_class.note}"}
+    scratch = tempfile.mkdtemp(prefix=f"bench-{scenario.name}-{server_key}-")
+    server = server_class(build_dir, scratch, subscribers=scenario.subscribers,
+                          private=scenario.private)
+    try:
+        server.start()
+    except Exception as e:  # a server that cannot start is reported, not fatal to the run
+        server.stop()
+        return None, {"error": f"{server_class.name} did not start: {e}"}
+    try:
+        argv = [f"{build_dir}/bench/sse_load", scenario.mode, *server.load_args(),
+                "--server-pid", ",".join(map(str, server.pids)), *scenario.args]
+        if scenario.mode == "deliver" and "--max-pending" not in scenario.args:
+            # Pushpin fails some subscriptions (502) with more connects in flight; everyone
+            # gets the same pacing so that setup rates compare.
+            argv += ["--max-pending", "64"]
+        log(f"    $ {' '.join(argv)}")
+        started = time.monotonic()
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=scenario.timeout)
+        if proc.returncode != 0:
+            return None, {"error": f"sse_load exited {proc.returncode}: {proc.stderr[-500:]}"}
+        raw = json.loads(proc.stdout)
+        raw["wall_seconds"] = time.monotonic() - started
+        raw["server_layout"] = server.describe()
+        return scenario.extract(raw), raw
+    except subprocess.TimeoutExpired:
+        return None, {"error": f"sse_load timed out after {scenario.timeout}s"}
+    finally:
+        server.stop()

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Runs the benchmark scenarios against sse_hub, nginx+nchan and pushpin side by side.
+
+Usage: bench/run.py --build-dir DIR [--quick] [--only NAME[,NAME]] [--servers hub,nchan,pushpin]
+Prints the Markdown results table; writes raw JSON and the table into DIR/bench-results/.
+bench/run.sh is the documented entry point (it installs the peers and builds first).
+"""
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import platform
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from harness import report, scenarios  # noqa: E402
+
+
+def machine_info():
+    model = "unknown"
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem_kib = 0
+    for line in pathlib.Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kib = int(line.split()[1])
+    return {"cpus": os.cpu_count(), "cpu_model": model, "memory_gib": mem_kib / 2**20,
+            "kernel": platform.release(), "load_before": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+            "started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", default="", help="comma-separated scenario names (prefix match)")
+    parser.add_argument("--servers", default="hub,nchan,pushpin")
+    parser.add_argument("--repeats", type=int, default=0, help="override repetitions per scenario")
+    parser.add_argument("--command", default="", help="the command line to quote in the report")
+    args = parser.parse_args()
+
+    build_dir = str(pathlib.Path(args.build_dir).resolve())
+    out_dir = pathlib.Path(build_dir) / "bench-results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wanted_servers = [s for s in args.servers.split(",") if s]
+    only = [o for o in args.only.split(",") if o]
+    machine = machine_info()
+    started = time.monotonic()
+
+    def log(message):
+        print(message, file=sys.stderr, flush=True)
+
+    results = []
+    for scenario in scenarios.build_scenarios(args.quick):
+        if only and not any(scenario.name.startswith(o) for o in only):
+            continue
+        repeats = args.repeats or scenario.repeats
+        log(f"== {scenario.name}: {scenario.title} (x{repeats})")
+        entry = {"scenario": dataclasses.asdict(scenario) | {"extract": None}, "runs": {}}
+        entry["scenario"]["servers"] = [s for s in scenario.servers if s in wanted_servers]
+        # Interleave servers within each repetition so that background noise hits all alike.
+        for repetition in range(repeats):
+            for server_key in entry["scenario"]["servers"]:
+                metrics, raw = scenarios.run_once(scenario, server_key, build_dir, log)
+                log(f"  [{repetition + 1}/{repeats}] {server_key}: "
+                    f"{json.dumps(metrics) if metrics else raw}")
+                entry["runs"].setdefault(server_key, []).append({"metrics": metrics, "raw": raw})
+        results.append(entry)
+        (out_dir / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=1))
+
+    machine["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    machine["minutes"] = (time.monotonic() - started) / 60
+    command = args.command or "bench/run.sh" + (" --quick" if args.quick else "")
+    table = report.markdown(results, machine, command) + "\n" + report.slow_consumer_effect(results)
+    (out_dir / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=1))
+    (out_dir / "results.md").write_text(table)
+    print(table)
+    log(f"raw results: {out_dir / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
