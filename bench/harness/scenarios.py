@@ -74,6 +74,7 @@ def delivery_metrics(result):
                            - result.get("server_connected", {}).get("rss_bytes", 0)) / 2**20,
         "slow_dropped": report.get("slow_closed_by_server"),
         "closed_by_server": report.get("closed_by_server"),
+        "generator_cpu_cores": result.get("generator_cpu_cores"),
     }
 
 

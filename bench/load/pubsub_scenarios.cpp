@@ -286,9 +286,16 @@ json run_deliver(const LoadOptions& options) {
       pool.broadcast("reset " + std::to_string(publisher.next_seq));
     }
     publisher.ok_publishes = 0;
+    // The generator shares the machine's cores with the server: its own CPU use is reported
+    // so that a reader can tell when the client, not the server, was the limit.
+    const ProcessSampler generator({static_cast<int>(getpid())});
+    const ProcessUsage generator_start = generator.sample();
     const ProcessUsage start = setup.sampler.sample();
     const RequestDriverResult result = publisher.publish(closed_loop ? 0 : rate, seconds, true);
     const ProcessUsage end = setup.sampler.sample();
+    const ProcessUsage generator_end = generator.sample();
+    out["generator_cpu_cores"] = result.elapsed_seconds > 0
+        ? (generator_end.cpu_seconds - generator_start.cpu_seconds) / result.elapsed_seconds : 0.0;
     pause_ms(drain_ms);
     const ProcessUsage drained = setup.sampler.sample();
     out["publish"] = publish_json(result);
