@@ -1,7 +1,11 @@
-// The app's settings (DESIGN §3), read and validated in one place.
+// The app's settings (DESIGN §3 and issue 6), read and validated in one place into one struct that
+// the rest of the app receives; nothing else reads the environment.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "shared/config.h"
 #include "shared/http_server.h"
@@ -10,12 +14,40 @@ namespace app {
 
 struct AppConfig {
   shared::LogConfig log;
+  // APP_LISTEN, APP_THREADS (threads for everything but hub streams), APP_MAX_BODY, ...
   shared::http::ServerConfig server;
-  std::string agent_url = "http://127.0.0.1:8000";   // APP_AGENT_URL
+
+  std::string agent_url = "http://127.0.0.1:8000";     // APP_AGENT_URL
+  std::chrono::milliseconds agent_connect_timeout{2'000};  // APP_AGENT_CONNECT_TIMEOUT
+  std::chrono::milliseconds agent_timeout{30'000};     // APP_AGENT_TIMEOUT: one whole API exchange
+
   std::string hub_upstream = "http://127.0.0.1:3701";  // APP_HUB_UPSTREAM
-  std::string auth = "none";                           // APP_AUTH: none|alb-oidc|token
+  bool hub_route = true;                               // APP_HUB_ROUTE: serve /.well-known/mercure*
+  std::size_t hub_max_streams = 64;                    // APP_HUB_MAX_STREAMS: open hub streams at once
+  std::chrono::milliseconds hub_stall_timeout{90'000};  // APP_HUB_STALL_TIMEOUT: no byte from the hub
+  std::size_t relay_buffer_bytes = 1024 * 1024;        // APP_RELAY_BUFFER: per-stream buffer bound
+
+  std::string auth = "none";                 // APP_AUTH: none|alb-oidc|token
+  std::string local_user = "local";          // APP_LOCAL_USER: the one user of APP_AUTH=none
+  std::string token_file;                    // APP_TOKEN_FILE: "user_id token" lines (APP_AUTH=token)
+  std::string oidc_signer_arn;               // APP_OIDC_SIGNER_ARN: the ALB's ARN (APP_AUTH=alb-oidc)
+  std::string oidc_keys_dir;                 // APP_OIDC_KEYS_DIR: <kid>.pem public keys
+  std::string oidc_keys_url;                 // APP_OIDC_KEYS_URL: base URL serving <kid> as PEM
+  std::size_t oidc_key_cache = 64;           // APP_OIDC_KEY_CACHE: keys kept in memory
+
+  std::vector<std::string> allowed_origins;  // APP_ALLOWED_ORIGINS; empty = the request's own host
+  bool cookie_secure = true;                 // APP_COOKIE_SECURE: off only for local http
+  bool hsts = false;                         // APP_HSTS: always send HSTS (also sent behind https)
+
+  std::string subscriber_key;                // MERCURE_SUBSCRIBER_JWT_KEY (HS256 secret)
+  std::chrono::seconds subscriber_cookie_ttl{3600};  // APP_SUBSCRIBER_COOKIE_TTL
+
+  double rate_per_minute = 240;              // APP_RATE_LIMIT_PER_MINUTE (per user, /api)
+  double rate_burst = 60;                    // APP_RATE_LIMIT_BURST
+  std::size_t rate_max_users = 100'000;      // APP_RATE_LIMIT_MAX_USERS: tracked users bound
 };
 
+// Throws shared::ConfigError naming the first bad setting.
 AppConfig read_app_config(const shared::ConfigSource& source);
 
 }  // namespace app
