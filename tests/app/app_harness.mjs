@@ -134,7 +134,14 @@ export function rawRequest(port, data, { timeoutMs = 3000 } = {}) {
       resolve(parseRaw(Buffer.concat(chunks).toString('latin1')));
     };
     const timer = setTimeout(done, timeoutMs);
-    socket.on('data', (c) => chunks.push(c));
+    socket.on('data', (c) => {
+      chunks.push(c);
+      // Done as soon as one whole response with a Content-Length is in (the server may keep
+      // the connection open).
+      const r = parseRaw(Buffer.concat(chunks).toString('latin1'));
+      const length = Number(r.headers['content-length']);
+      if (r.status && Number.isFinite(length) && Buffer.byteLength(r.body, 'latin1') >= length) done();
+    });
     socket.on('end', done);
     socket.on('error', done);
     socket.write(data);
