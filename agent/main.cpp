@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "agent_config.h"
+#include "agent_service.h"
 #include "shared/logging.h"
 #include "shared/metrics.h"
 #include "shared/shutdown.h"
@@ -17,15 +18,16 @@ int main(int argc, char** argv) {
   }
   shared::log::init(config.log, "agent");
   shared::MetricsRegistry metrics;
-  shared::http::HttpService service("agent", config.server, metrics);
+  std::unique_ptr<agent::AgentService> service;
   try {
-    service.bind();
+    service = std::make_unique<agent::AgentService>(config, metrics);
+    service->bind();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "agent: AGENT_LISTEN: %s\n", e.what());
+    std::fprintf(stderr, "agent: %s\n", e.what());
     return 1;
   }
-  signals.on_shutdown([&] { service.stop(); });
-  const bool drained = service.serve();
+  signals.on_shutdown([&] { service->begin_stop(); });
+  const bool drained = service->serve();
   shared::log::info("stopped", {{"drained", drained}});
   return 0;
 }

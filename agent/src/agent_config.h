@@ -1,23 +1,41 @@
-// The agent's settings (DESIGN §3), read and validated in one place.
+// The agent's settings (DESIGN §3), read and validated in one place into typed parts that the
+// rest of the program receives; nothing else reads the environment.
 #pragma once
 
 #include <string>
 
+#include "api/sessions_api.h"
+#include "engine/turn_engine.h"
+#include "model/demo_provider.h"
+#include "publish/hub_publisher.h"
 #include "shared/config.h"
 #include "shared/http_server.h"
+#include "store/sqlite_session_store.h"
+#include "tools/tool_registry.h"
 
 namespace agent {
+
+struct DynamoSettings {
+  std::string table;                      // AGENT_DYNAMODB_TABLE
+  bool create_table = false;              // AGENT_DYNAMODB_CREATE_TABLE
+  std::chrono::seconds ttl{0};            // AGENT_DYNAMODB_TTL: items expire this long after their last write; 0 = never
+};
 
 struct AgentConfig {
   shared::LogConfig log;
   shared::http::ServerConfig server;
   std::string model_provider = "demo";  // AGENT_MODEL_PROVIDER: bedrock|openai|demo
   std::string bedrock_model_id;         // BEDROCK_MODEL_ID
+  model::DemoSettings demo;
   std::string store = "sqlite";         // AGENT_STORE: sqlite|dynamodb
-  std::string sqlite_path = "agent.db"; // AGENT_SQLITE_PATH
-  std::string dynamodb_table;           // AGENT_DYNAMODB_TABLE
-  bool dynamodb_create_table = false;   // AGENT_DYNAMODB_CREATE_TABLE
-  std::string hub_url = "http://127.0.0.1:3701/.well-known/mercure";  // AGENT_HUB_URL
+  store::SqliteSettings sqlite;
+  DynamoSettings dynamodb;
+  publish::HubSettings hub;
+  engine::TurnSettings turns;
+  tools::ToolLimits tools;
+  api::ApiSettings api;
+  // The raw source, for parts configured by other libraries (the AWS settings).
+  shared::ConfigSource source;
 };
 
 AgentConfig read_agent_config(const shared::ConfigSource& source);

@@ -1,0 +1,133 @@
+// The turn engine: starts turns on a bounded worker pool, allows one running turn per session
+// (in this process and, through the store's turn lock, across processes), cancels them, enforces
+// a deadline, and on shutdown lets running turns finish for a grace period before marking the
+// rest interrupted, so that no turn is ever silently lost. A restarted process marks the turns
+// its predecessor left running as interrupted (recover_abandoned_turns).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "engine/turn_updates.h"
+#include "engine/worker_pool.h"
+#include "model/model_provider.h"
+#include "publish/update_publisher.h"
+#include "shared/metrics.h"
+#include "store/session_store.h"
+#include "tools/tool_registry.h"
+
+namespace agent::engine {
+
+struct TurnSettings {
+  std::size_t workers = 8;                               // AGENT_TURN_WORKERS: turns running at once
+  std::size_t queue = 64;                                // AGENT_TURN_QUEUE: turns waiting for a worker
+  int max_tool_calls = 8;                                // AGENT_MAX_TOOL_CALLS: per turn
+  std::chrono::milliseconds deadline{300'000};           // AGENT_TURN_DEADLINE
+  std::chrono::milliseconds coalesce{50};                // AGENT_PUBLISH_COALESCE: text delta window
+  std::chrono::milliseconds persist_interval{1'000};     // AGENT_PERSIST_INTERVAL: save streaming text
+  std::chrono::milliseconds shutdown_grace{10'000};      // AGENT_SHUTDOWN_GRACE: let turns finish
+  int history_messages = 200;                            // AGENT_HISTORY_MESSAGES: sent to the model
+  int max_tokens = 2048;                                 // AGENT_MAX_TOKENS
+  std::string system_prompt;                             // AGENT_SYSTEM_PROMPT
+  std::string instance_id;                               // AGENT_INSTANCE_ID: owner of turn locks
+};
+
+// Why start_turn refused; the API maps each to a status.
+class TurnRefused : public std::runtime_error {
+ public:
+  enum class Reason { kSessionMissing, kTurnRunning, kBusy, kStopping };
+  TurnRefused(Reason reason, const std::string& message) : std::runtime_error(message), reason_(reason) {}
+  Reason reason() const { return reason_; }
+
+ private:
+  Reason reason_;
+};
+
+// What stops a turn early; the first reason set wins.
+enum class StopReason { kNone = 0, kCancelled, kInterrupted, kDeadline };
+
+// One running turn as the engine tracks it.
+struct ActiveTurn {
+  std::string user_id;
+  std::string session_id;
+  std::string turn_id;
+  std::chrono::steady_clock::time_point deadline;
+  std::atomic<bool> stop{false};
+  std::atomic<int> stop_reason{0};
+  std::unique_ptr<TurnUpdates> updates;
+
+  void request_stop(StopReason reason) {
+    int expected = 0;
+    stop_reason.compare_exchange_strong(expected, static_cast<int>(reason));
+    stop.store(true);
+  }
+  StopReason reason() const { return static_cast<StopReason>(stop_reason.load()); }
+};
+
+struct StartedTurn {
+  std::string turn_id;
+  std::int64_t user_message_seq = 0;
+  std::int64_t assistant_message_seq = 0;
+};
+
+class TurnEngine {
+ public:
+  TurnEngine(TurnSettings settings, store::SessionStore& store, model::ModelProvider& model,
+             tools::ToolRegistry& tools, publish::UpdatePublisher& publisher, shared::MetricsRegistry& metrics);
+  ~TurnEngine();
+  TurnEngine(const TurnEngine&) = delete;
+  TurnEngine& operator=(const TurnEngine&) = delete;
+
+  // Persists the user's message and a running assistant message, then queues the turn.
+  // Throws TurnRefused, or store::StoreError.
+  StartedTurn start_turn(const std::string& user_id, const std::string& session_id, const std::string& text);
+  // Stops the session's running turn, keeping what it produced. The turn id, or empty when none
+  // was running here.
+  std::string cancel(const std::string& user_id, const std::string& session_id);
+  bool is_running(const std::string& user_id, const std::string& session_id);
+  std::size_t running_count();
+
+  // Marks turns left running by a previous process (same instance id, or lease expired) as
+  // interrupted and releases their locks. Returns how many.
+  int recover_abandoned_turns();
+
+  // Refuses new turns from now on (the grace period starts here).
+  void begin_shutdown();
+  // Waits for running turns until the grace period ends, interrupts the rest and waits for
+  // them to be persisted, then stops the workers.
+  void shutdown();
+
+ private:
+  void run(const std::shared_ptr<ActiveTurn>& turn, std::int64_t assistant_seq);
+  void tick();
+  void finish(const std::shared_ptr<ActiveTurn>& turn);
+  static std::string key(const std::string& user_id, const std::string& session_id) {
+    return user_id + "/" + session_id;
+  }
+
+  TurnSettings settings_;
+  store::SessionStore& store_;
+  model::ModelProvider& model_;
+  tools::ToolRegistry& tools_;
+  publish::UpdatePublisher& publisher_;
+  shared::MetricsRegistry& metrics_;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, std::shared_ptr<ActiveTurn>> active_;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point shutdown_started_{};
+  bool ticker_stop_ = false;
+  std::condition_variable ticker_wake_;
+  std::thread ticker_;
+  WorkerPool pool_;
+};
+
+}  // namespace agent::engine

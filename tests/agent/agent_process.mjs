@@ -1,0 +1,185 @@
+// Starts the real executables for the agent's node tests: the agent (on a free port, against
+// SQLite or DynamoDB), dynalite (a real DynamoDB implementation) and sse_hub. Every process
+// started here is killed when the test process exits, whatever happens.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+const binDir = process.env.SUITE_BIN_DIR;
+const sourceDir = process.env.SUITE_SOURCE_DIR;
+if (!binDir || !sourceDir) throw new Error('SUITE_BIN_DIR and SUITE_SOURCE_DIR must be set (run through ctest)');
+
+export const agentBinary = path.join(binDir, 'agent', 'agent');
+export const hubBinary = path.join(binDir, 'sse_hub', 'sse_hub');
+export const publisherKey = 'agent-tests-publisher-secret-0123456789';
+export const subscriberKey = 'agent-tests-subscriber-secret-0123456789';
+
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) {
+    try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function scratchDir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'agent-node-test-'));
+}
+
+function track(child, name) {
+  live.add(child);
+  const output = [];
+  child.stdout?.on('data', (d) => output.push(d.toString()));
+  child.stderr?.on('data', (d) => output.push(d.toString()));
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    live.delete(child);
+    resolve({ code, signal });
+  }));
+  return { child, output, exited, name };
+}
+
+async function waitFor(url, proc, timeoutMs = 20000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited early:\n${proc.output.join('')}`);
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return;
+    } catch { /* not up yet */ }
+    await sleep(50);
+  }
+  throw new Error(`${proc.name} did not come up at ${url}:\n${proc.output.join('')}`);
+}
+
+export async function startDynalite() {
+  const port = await freePort();
+  const proc = track(spawn('node', [path.join(sourceDir, 'node_modules/dynalite/cli.js'), '--port', String(port)],
+    { stdio: ['ignore', 'pipe', 'pipe'] }), 'dynalite');
+  const endpoint = `http://127.0.0.1:${port}`;
+  await waitFor(endpoint, proc);
+  return { endpoint, stop: async () => { proc.child.kill('SIGKILL'); await proc.exited; } };
+}
+
+export async function startHub(extraEnv = {}) {
+  const port = await freePort();
+  const proc = track(spawn(hubBinary, [], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HUB_LISTEN: `127.0.0.1:${port}`,
+      MERCURE_PUBLISHER_JWT_KEY: publisherKey,
+      MERCURE_SUBSCRIBER_JWT_KEY: subscriberKey,
+      LOG_FORMAT: 'text',
+      ...extraEnv,
+    },
+  }), 'sse_hub');
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`, proc);
+  return {
+    url, hubUrl: `${url}/.well-known/mercure`, proc,
+    stop: async () => { proc.child.kill('SIGTERM'); await proc.exited; },
+  };
+}
+
+// Settings for the store named by AGENT_TEST_STORE (sqlite by default). For dynamodb, a
+// dynalite must be given.
+export function storeEnv(kind, { dir, dynalite, table }) {
+  if (kind === 'dynamodb') {
+    return {
+      AGENT_STORE: 'dynamodb',
+      AGENT_DYNAMODB_TABLE: table ?? `agent-test-${crypto.randomBytes(4).toString('hex')}`,
+      AGENT_DYNAMODB_CREATE_TABLE: '1',
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'test-secret',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+  }
+  return { AGENT_STORE: 'sqlite', AGENT_SQLITE_PATH: path.join(dir, 'agent.db') };
+}
+
+// Starts the agent; env entries override the defaults. Returns { url, stop, kill, exited, output }.
+export async function startAgent(env = {}) {
+  const port = await freePort();
+  const proc = track(spawn(agentBinary, [], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME ?? '/tmp',
+      AGENT_LISTEN: `127.0.0.1:${port}`,
+      MERCURE_PUBLISHER_JWT_KEY: publisherKey,
+      // Nothing listens on port 9: publishing just retries unless a test starts a hub.
+      AGENT_HUB_URL: 'http://127.0.0.1:9/.well-known/mercure',
+      AGENT_DEMO_DELAY: '5ms',
+      AGENT_INSTANCE_ID: 'agent-under-test',
+      LOG_FORMAT: 'text',
+      ...env,
+    },
+  }), 'agent');
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`, proc);
+  return {
+    url,
+    output: proc.output,
+    exited: proc.exited,
+    stop: async () => { proc.child.kill('SIGTERM'); return proc.exited; },
+    kill: async () => { proc.child.kill('SIGKILL'); return proc.exited; },
+  };
+}
+
+// A small client of the agent API for one user.
+export function apiClient(baseUrl, user) {
+  const call = async (method, pathname, body, headers = {}) => {
+    const init = { method, headers: { ...headers } };
+    if (user !== undefined) init.headers['X-User-Id'] = user;
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    } else if (method !== 'GET') {
+      init.headers['Content-Length'] = '0';
+    }
+    const res = await fetch(baseUrl + pathname, init);
+    const text = await res.text();
+    let json = null;
+    try { json = text ? JSON.parse(text) : null; } catch { json = { raw: text }; }
+    return { status: res.status, body: json };
+  };
+  return {
+    call,
+    createSession: (title) => call('POST', '/v1/sessions', title === undefined ? {} : { title }),
+    listSessions: (query = '') => call('GET', `/v1/sessions${query}`),
+    getSession: (id, query = '') => call('GET', `/v1/sessions/${id}${query}`),
+    rename: (id, title) => call('PATCH', `/v1/sessions/${id}`, { title }),
+    remove: (id) => call('DELETE', `/v1/sessions/${id}`),
+    send: (id, text) => call('POST', `/v1/sessions/${id}/messages`, { text }),
+    cancel: (id) => call('POST', `/v1/sessions/${id}/cancel`),
+    // Polls until the session's last assistant message is no longer running.
+    async waitForTurn(id, timeoutMs = 30000) {
+      const end = Date.now() + timeoutMs;
+      while (Date.now() < end) {
+        const res = await call('GET', `/v1/sessions/${id}?limit=200`);
+        const last = res.body?.messages?.at(-1);
+        if (last && last.role === 'assistant' && last.status !== 'running') return res.body;
+        await sleep(50);
+      }
+      throw new Error(`turn in ${id} did not finish within ${timeoutMs} ms`);
+    },
+  };
+}
