@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from harness import report, scenarios  # noqa: E402
+from harness import report, request_path, scenarios  # noqa: E402
 
 
 def machine_info():
@@ -74,11 +74,23 @@ def main():
         results.append(entry)
         (out_dir / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=1))
 
+    path_runs = []
+    if not only or any("request-path".startswith(o) for o in only):
+        repeats = args.repeats or (1 if args.quick else 3)
+        log(f"== request-path: GET /api/sessions through app, agent, nginx (x{repeats})")
+        for repetition in range(repeats):
+            result = request_path.run_once(build_dir, 5 if args.quick else 10, 16, log)
+            log(f"  [{repetition + 1}/{repeats}] " + json.dumps(
+                {k: (v.get("metrics") or v.get("error")) if isinstance(v, dict) else v for k, v in result.items()}))
+            path_runs.append(result)
+
     machine["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     machine["minutes"] = (time.monotonic() - started) / 60
     command = args.command or "bench/run.sh" + (" --quick" if args.quick else "")
-    table = report.markdown(results, machine, command) + "\n" + report.slow_consumer_effect(results)
-    (out_dir / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=1))
+    table = (report.markdown(results, machine, command) + "\n" + report.slow_consumer_effect(results)
+             + "\n" + report.request_path_markdown(path_runs, request_path.TARGETS))
+    (out_dir / "results.json").write_text(json.dumps(
+        {"machine": machine, "results": results, "request_path": path_runs}, indent=1))
     (out_dir / "results.md").write_text(table)
     print(table)
     log(f"raw results: {out_dir / 'results.json'}")

@@ -33,8 +33,10 @@ for service in nginx pushpin; do
   fi
 done
 
+# -Wno-error=restrict: GCC 12 at -O3 reports a bogus -Wrestrict inside std::string (GCC bug
+# 105329) in libshared's SigV4 code; the warning stays visible, it just does not stop a Release build.
 cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSUITE_BUILD_BENCHMARKS=ON \
-  -DSUITE_BUILD_TESTS=OFF >/dev/null
+  -DSUITE_BUILD_TESTS=OFF -DCMAKE_CXX_FLAGS="-Wno-error=restrict" >/dev/null
 # Targets that do not build yet are measured as "did not start" rather than stopping the run.
 ninja -C "$build_dir" -j"${BENCH_BUILD_JOBS:-2}" sse_load
 for target in sse_hub app agent; do

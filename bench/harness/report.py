@@ -91,3 +91,33 @@ def slow_consumer_effect(results):
             parts.append(f"{label} {100.0 * (s['median'] / b['median'] - 1):+.0f}%")
     return ("Slow consumers, change of the reading subscribers' p99 against the baseline "
             "(goal for sse_hub: within ±10%): " + ", ".join(parts) + "\n") if parts else ""
+
+
+def request_path_markdown(runs, targets):
+    """Table of GET /api/sessions per target, with the app's cost relative to nginx."""
+    if not runs:
+        return ""
+    errors = [r["error"] for r in runs if "error" in r]
+    lines = ["GET /api/sessions, 16 keep-alive connections, closed loop (server CPU counts the "
+             "proxy and the agent):", "",
+             "| target | requests/s | p50 (ms) | p99 (ms) | server CPU (cores) |", "|---|---|---|---|---|"]
+    summaries = {}
+    for key, label in targets:
+        per_metric = {}
+        for metric in ("rps", "p50_ms", "p99_ms", "cpu_cores"):
+            per_metric[metric] = summarize([r[key]["metrics"][metric] for r in runs
+                                            if isinstance(r.get(key), dict) and r[key].get("metrics")])
+        summaries[key] = per_metric
+        problem = next((r[key]["error"] for r in runs if isinstance(r.get(key), dict) and "error" in r[key]), None)
+        if problem is None and errors:
+            problem = errors[0]
+        note = ("n/a: " + str(problem).replace("|", "/")[:120]) if problem else None
+        lines.append(f"| {label} | {cell(per_metric['rps'], note)} | {cell(per_metric['p50_ms'], note)} | "
+                     f"{cell(per_metric['p99_ms'], note)} | {cell(per_metric['cpu_cores'], note)} |")
+    app, nginx = summaries.get("app", {}), summaries.get("nginx", {})
+    if app.get("rps") and nginx.get("rps") and app.get("p99_ms") and nginx.get("p99_ms"):
+        throughput_cost = 100.0 * (nginx["rps"]["median"] / app["rps"]["median"] - 1)
+        p99_cost = 100.0 * (app["p99_ms"]["median"] / nginx["p99_ms"]["median"] - 1)
+        lines += ["", f"The app against nginx (goal: adds ≤ 15%): {throughput_cost:+.0f}% time per request "
+                      f"(from requests/s), {p99_cost:+.0f}% p99."]
+    return "\n".join(lines) + "\n"

@@ -118,7 +118,7 @@ def build_scenarios(quick):
         mode="deliver", subscribers=10000, private=True, repeats=reps,
         args=["--subscribers", "10000", "--topics", "10000", "--topic-format",
               "/users/u{i}/sessions/s{i}", "--rate", "2000", "--seconds", seconds, "--warmup", "2",
-              "--publish-connections", "16"],
+              "--publish-connections", "64"],
         metrics=[Metric("p50_ms", "delivery latency p50", "ms", "lower"),
                  Metric("p99_ms", "delivery latency p99", "ms", "lower", "p99 ≤ 10 ms"),
                  Metric("cpu_cores", "server CPU", "cores", "lower", "< 1 core"),

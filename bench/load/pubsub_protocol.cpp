@@ -83,8 +83,10 @@ class PushpinProtocol final : public PubSubProtocol {
   }
 
   std::string publish_request(const std::string& topic, std::string_view data) const override {
+    // The GRIP backend names the channel after the raw (still percent-encoded) query value,
+    // as nginx's $arg_topic gives it.
     const nlohmann::json item = {
-        {"channel", topic},
+        {"channel", percent_encode(topic)},
         {"formats", {{"http-stream", {{"content", "data: " + std::string(data) + "\n\n"}}}}}};
     const std::string body = nlohmann::json{{"items", {item}}}.dump();
     return "POST /publish/ HTTP/1.1\r\n" + host_header(options_, options_.publish_port) +

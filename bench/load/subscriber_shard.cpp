@@ -49,7 +49,7 @@ struct ShardCounters {
   uint64_t slow_closed_by_server = 0;
   uint64_t deliveries = 0;
   uint64_t unstamped_events = 0;
-  uint64_t duplicates = 0;  // seq not above the last one seen on the connection
+  uint64_t out_of_order = 0;  // seq not above the last one seen: a duplicate or a reordering
   uint64_t caught_up = 0;
   std::map<std::string, uint64_t> errors;  // errno text / status -> count
 };
@@ -250,7 +250,7 @@ class Shard {
       ++counters_.unstamped_events;
       return;
     }
-    if (seq <= s.last_seq) ++counters_.duplicates;
+    if (seq <= s.last_seq) ++counters_.out_of_order;
     s.last_seq = std::max(s.last_seq, seq);
     if (seq >= first_measured_seq_) {
       ++counters_.deliveries;
@@ -302,7 +302,7 @@ class Shard {
             {"slow_closed_by_server", counters_.slow_closed_by_server},
             {"deliveries", counters_.deliveries},
             {"unstamped_events", counters_.unstamped_events},
-            {"duplicates", counters_.duplicates},
+            {"out_of_order", counters_.out_of_order},
             {"caught_up", counters_.caught_up},
             {"errors", counters_.errors},
             {"latency_us", latency_.serialize()},
@@ -353,7 +353,7 @@ class Shard {
       // Only what deliveries measured: connect outcomes stay for the report.
       counters_.deliveries = 0;
       counters_.unstamped_events = 0;
-      counters_.duplicates = 0;
+      counters_.out_of_order = 0;
       latency_ = LatencyHistogram{};
     } else if (line == "drop") {
       for (std::size_t i = 0; i < subscribers_.size(); ++i) close_subscriber(i, Phase::kStopped);
