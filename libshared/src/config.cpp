@@ -44,11 +44,13 @@ ListenAddress parse_listen_address(const std::string& setting, const std::string
   auto colon = t.rfind(':');
   if (colon == std::string::npos) throw ConfigError(setting, "expected HOST:PORT, got '" + t + "'");
   std::string host = t.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   std::int64_t port = 0;
   if (!parse_int(t.substr(colon + 1), port) || port < 0 || port > 65535)
-    throw ConfigError(setting, "port must be a number from 0 to 65535, got '" + t.substr(colon + 1) + "'");
+    throw ConfigError(setting,
+                      "port must be a number from 0 to 65535, got '" + t.substr(colon + 1) + "'");
   return ListenAddress{host, static_cast<int>(port)};
 }
 
@@ -63,11 +65,16 @@ std::chrono::milliseconds parse_duration(const std::string& setting, const std::
   if (number.empty() || end == nullptr || *end != '\0' || v < 0)
     throw ConfigError(setting, "expected a duration such as 500ms, 5s or 2m, got '" + t + "'");
   double ms = 0;
-  if (unit == "ms") ms = v;
-  else if (unit.empty() || unit == "s") ms = v * 1000;
-  else if (unit == "m") ms = v * 60'000;
-  else if (unit == "h") ms = v * 3'600'000;
-  else throw ConfigError(setting, "unknown duration unit '" + unit + "' (use ms, s, m or h)");
+  if (unit == "ms")
+    ms = v;
+  else if (unit.empty() || unit == "s")
+    ms = v * 1000;
+  else if (unit == "m")
+    ms = v * 60'000;
+  else if (unit == "h")
+    ms = v * 3'600'000;
+  else
+    throw ConfigError(setting, "unknown duration unit '" + unit + "' (use ms, s, m or h)");
   return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
 }
 
@@ -80,11 +87,16 @@ std::uint64_t parse_size(const std::string& setting, const std::string& text) {
     throw ConfigError(setting, "expected a size such as 65536, 64KiB or 1MiB, got '" + t + "'");
   const std::string unit = upper(trim(t.substr(i)));
   std::uint64_t mult = 1;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "K" || unit == "KB" || unit == "KIB") mult = 1024;
-  else if (unit == "M" || unit == "MB" || unit == "MIB") mult = 1024ull * 1024;
-  else if (unit == "G" || unit == "GB" || unit == "GIB") mult = 1024ull * 1024 * 1024;
-  else throw ConfigError(setting, "unknown size unit '" + unit + "' (use KiB, MiB or GiB)");
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "K" || unit == "KB" || unit == "KIB")
+    mult = 1024;
+  else if (unit == "M" || unit == "MB" || unit == "MIB")
+    mult = 1024ull * 1024;
+  else if (unit == "G" || unit == "GB" || unit == "GIB")
+    mult = 1024ull * 1024 * 1024;
+  else
+    throw ConfigError(setting, "unknown size unit '" + unit + "' (use KiB, MiB or GiB)");
   return static_cast<std::uint64_t>(n) * mult;
 }
 
@@ -100,7 +112,8 @@ std::map<std::string, std::string> ConfigSource::parse_yaml_file(const std::stri
                                       std::to_string(e.mark.line + 1));
   }
   if (root.IsNull()) return out;
-  if (!root.IsMap()) throw ConfigError("--config", "'" + path + "' must be a map of SETTING: value");
+  if (!root.IsMap())
+    throw ConfigError("--config", "'" + path + "' must be a map of SETTING: value");
   for (const auto& kv : root) {
     const std::string key = upper(kv.first.as<std::string>());
     const YAML::Node& v = kv.second;
@@ -167,15 +180,15 @@ std::string ConfigSource::required_string(const std::string& name) const {
   return *v;
 }
 
-std::int64_t ConfigSource::integer(const std::string& name, std::int64_t fallback,
-                                   std::int64_t min, std::int64_t max) const {
+std::int64_t ConfigSource::integer(const std::string& name, std::int64_t fallback, std::int64_t min,
+                                   std::int64_t max) const {
   auto v = get(name);
   if (!v || trim(*v).empty()) return fallback;
   std::int64_t n = 0;
   if (!parse_int(trim(*v), n)) throw ConfigError(name, "expected a whole number, got '" + *v + "'");
   if (n < min || n > max)
-    throw ConfigError(name, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                                ", got " + std::to_string(n));
+    throw ConfigError(name, "must be between " + std::to_string(min) + " and " +
+                                std::to_string(max) + ", got " + std::to_string(n));
   return n;
 }
 
@@ -201,14 +214,14 @@ std::chrono::milliseconds ConfigSource::duration(const std::string& name,
   return d;
 }
 
-std::uint64_t ConfigSource::size(const std::string& name, std::uint64_t fallback,
-                                 std::uint64_t min, std::uint64_t max) const {
+std::uint64_t ConfigSource::size(const std::string& name, std::uint64_t fallback, std::uint64_t min,
+                                 std::uint64_t max) const {
   auto v = get(name);
   if (!v || trim(*v).empty()) return fallback;
   auto n = parse_size(name, *v);
   if (n < min || n > max)
-    throw ConfigError(name, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                                " bytes, got '" + *v + "'");
+    throw ConfigError(name, "must be between " + std::to_string(min) + " and " +
+                                std::to_string(max) + " bytes, got '" + *v + "'");
   return n;
 }
 

@@ -40,13 +40,15 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     // A new status line: a 1xx or a redirect starts over.
     ex->response->headers.clear();
     auto sp = line.find(' ');
-    ex->response->status = sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
+    ex->response->status =
+        sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
     return n;
   }
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
     std::string name(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     ex->response->headers.emplace_back(std::move(name), trim(line.substr(colon + 1)));
   }
   return n;
@@ -57,7 +59,8 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
   const size_t n = size * count;
   if (!ex->headers_reported) {
     ex->headers_reported = true;
-    if (ex->request->on_headers) ex->request->on_headers(ex->response->status, ex->response->headers);
+    if (ex->request->on_headers)
+      ex->request->on_headers(ex->response->status, ex->response->headers);
   }
   if (ex->request->on_body) {
     if (!ex->request->on_body(std::string_view(data, n))) {
@@ -74,13 +77,16 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
 
 std::optional<std::string> ClientResponse::header(std::string_view name) const {
   std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   for (const auto& [k, v] : headers)
     if (k == lower) return v;
   return std::nullopt;
 }
 
-HttpClient::HttpClient(ClientOptions options) : options_(std::move(options)) { ensure_global_init(); }
+HttpClient::HttpClient(ClientOptions options) : options_(std::move(options)) {
+  ensure_global_init();
+}
 
 HttpClient::~HttpClient() {
   for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
@@ -119,13 +125,15 @@ ClientResponse HttpClient::send(const ClientRequest& request) {
   ClientResponse response;
   Exchange ex{&request, &response};
   curl_slist* headers = nullptr;
-  for (const auto& [k, v] : request.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
+  for (const auto& [k, v] : request.headers)
+    headers = curl_slist_append(headers, (k + ": " + v).c_str());
   // libcurl adds these unless told not to; we send exactly what was asked.
   headers = curl_slist_append(headers, "Expect:");
   bool has_accept = false;
   for (const auto& [k, v] : request.headers) {
     std::string lower = k;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (lower == "accept") has_accept = true;
   }
   if (!has_accept) headers = curl_slist_append(headers, "Accept:");
@@ -133,9 +141,11 @@ ClientResponse HttpClient::send(const ClientRequest& request) {
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+      request.method == "PATCH") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -143,12 +153,14 @@ ClientResponse HttpClient::send(const ClientRequest& request) {
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ex);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(request.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   if (request.stall_timeout.count() > 0) {
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
-                     std::max<long>(1, static_cast<long>((request.stall_timeout.count() + 999) / 1000)));
+    curl_easy_setopt(
+        curl, CURLOPT_LOW_SPEED_TIME,
+        std::max<long>(1, static_cast<long>((request.stall_timeout.count() + 999) / 1000)));
   }
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -169,7 +181,8 @@ ClientResponse HttpClient::send(const ClientRequest& request) {
     curl_easy_cleanup(curl);
     const std::string what = std::string(curl_easy_strerror(rc)) + " (" + request.method + " " +
                              request.url.substr(0, request.url.find('?')) + ")";
-    if (ex.aborted_by_caller) throw TransportError(TransportError::Kind::kAborted, "aborted: " + what);
+    if (ex.aborted_by_caller)
+      throw TransportError(TransportError::Kind::kAborted, "aborted: " + what);
     switch (rc) {
       case CURLE_COULDNT_CONNECT:
       case CURLE_COULDNT_RESOLVE_HOST:
@@ -210,8 +223,8 @@ std::string url_decode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 1])) && std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
       i += 2;
     } else if (s[i] == '+') {

@@ -25,22 +25,38 @@ bool plausible_request_id(const std::string& id) {
 
 const char* status_code_name(int status) {
   switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 408: return "request_timeout";
-    case 409: return "conflict";
-    case 413: return "payload_too_large";
-    case 414: return "uri_too_long";
-    case 415: return "unsupported_media_type";
-    case 429: return "rate_limited";
-    case 431: return "headers_too_large";
-    case 502: return "bad_gateway";
-    case 503: return "unavailable";
-    case 504: return "gateway_timeout";
-    default: return status >= 500 ? "internal" : "error";
+    case 400:
+      return "bad_request";
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 408:
+      return "request_timeout";
+    case 409:
+      return "conflict";
+    case 413:
+      return "payload_too_large";
+    case 414:
+      return "uri_too_long";
+    case 415:
+      return "unsupported_media_type";
+    case 429:
+      return "rate_limited";
+    case 431:
+      return "headers_too_large";
+    case 502:
+      return "bad_gateway";
+    case 503:
+      return "unavailable";
+    case 504:
+      return "gateway_timeout";
+    default:
+      return status >= 500 ? "internal" : "error";
   }
 }
 
@@ -58,11 +74,12 @@ ServerConfig read_server_config(const ConfigSource& source, const std::string& p
   c.threads = static_cast<std::size_t>(source.integer(prefix + "_THREADS", 32, 1, 1024));
   c.max_body_bytes = source.size(prefix + "_MAX_BODY", 1024 * 1024, 1024, 1024ull * 1024 * 1024);
   c.max_header_bytes = source.size(prefix + "_MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024);
-  c.max_header_count = static_cast<std::size_t>(source.integer(prefix + "_MAX_HEADERS", 64, 8, 1000));
+  c.max_header_count =
+      static_cast<std::size_t>(source.integer(prefix + "_MAX_HEADERS", 64, 8, 1000));
   c.read_timeout = std::chrono::duration_cast<std::chrono::seconds>(
       source.duration(prefix + "_READ_TIMEOUT", std::chrono::seconds(15), std::chrono::seconds(1)));
-  c.write_timeout = std::chrono::duration_cast<std::chrono::seconds>(
-      source.duration(prefix + "_WRITE_TIMEOUT", std::chrono::seconds(15), std::chrono::seconds(1)));
+  c.write_timeout = std::chrono::duration_cast<std::chrono::seconds>(source.duration(
+      prefix + "_WRITE_TIMEOUT", std::chrono::seconds(15), std::chrono::seconds(1)));
   c.drain_timeout = source.duration(prefix + "_DRAIN_TIMEOUT", std::chrono::seconds(20),
                                     std::chrono::milliseconds(0), std::chrono::minutes(10));
   return c;
@@ -70,10 +87,12 @@ ServerConfig read_server_config(const ConfigSource& source, const std::string& p
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
 
-void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+void send_error(httplib::Response& res, int status, const std::string& code,
+                const std::string& message) {
   res.status = status;
   res.set_content(error_body(code, message), "application/json");
 }
@@ -108,7 +127,8 @@ void HttpService::install_defaults() {
   server_.set_write_timeout(config_.write_timeout.count(), 0);
   server_.set_keep_alive_timeout(config_.keep_alive_timeout.count());
 
-  auto& requests_total = metrics_.counter("http_requests_total", "HTTP requests served", {{"service", name_}});
+  auto& requests_total =
+      metrics_.counter("http_requests_total", "HTTP requests served", {{"service", name_}});
   auto& duration = metrics_.histogram("http_request_duration_seconds", "HTTP request duration",
                                       latency_buckets(), {{"service", name_}});
   (void)requests_total;
@@ -128,7 +148,8 @@ void HttpService::install_defaults() {
       return httplib::Server::HandlerResponse::Handled;
     }
     if (req.has_header("Transfer-Encoding")) {
-      send_error(res, 411, "length_required", "chunked request bodies are not accepted; send Content-Length");
+      send_error(res, 411, "length_required",
+                 "chunked request bodies are not accepted; send Content-Length");
       return httplib::Server::HandlerResponse::Handled;
     }
     if (req.has_header("Content-Length")) {
@@ -140,28 +161,30 @@ void HttpService::install_defaults() {
         return httplib::Server::HandlerResponse::Handled;
       }
       if (n > config_.max_body_bytes) {
-        send_error(res, 413, "payload_too_large",
-                   "the body exceeds the limit of " + std::to_string(config_.max_body_bytes) + " bytes");
+        send_error(
+            res, 413, "payload_too_large",
+            "the body exceeds the limit of " + std::to_string(config_.max_body_bytes) + " bytes");
         return httplib::Server::HandlerResponse::Handled;
       }
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
-  server_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    log::RequestScope scope(t_context.request_id);
-    try {
-      std::rethrow_exception(ep);
-    } catch (const HttpError& e) {
-      send_error(res, e.status(), e.code(), e.what());
-    } catch (const std::exception& e) {
-      log::error("unhandled exception in handler", {{"error", e.what()}});
-      send_error(res, 500, "internal", "internal error");
-    } catch (...) {
-      log::error("unhandled non-standard exception in handler");
-      send_error(res, 500, "internal", "internal error");
-    }
-  });
+  server_.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        log::RequestScope scope(t_context.request_id);
+        try {
+          std::rethrow_exception(ep);
+        } catch (const HttpError& e) {
+          send_error(res, e.status(), e.code(), e.what());
+        } catch (const std::exception& e) {
+          log::error("unhandled exception in handler", {{"error", e.what()}});
+          send_error(res, 500, "internal", "internal error");
+        } catch (...) {
+          log::error("unhandled non-standard exception in handler");
+          send_error(res, 500, "internal", "internal error");
+        }
+      });
 
   server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
@@ -173,11 +196,14 @@ void HttpService::install_defaults() {
   server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_context.started).count();
-    metrics_.counter("http_requests_total", "HTTP requests served",
-                     {{"service", name_}, {"method", req.method}, {"status", std::to_string(res.status)}})
+    metrics_
+        .counter(
+            "http_requests_total", "HTTP requests served",
+            {{"service", name_}, {"method", req.method}, {"status", std::to_string(res.status)}})
         .inc();
-    metrics_.histogram("http_request_duration_seconds", "HTTP request duration", latency_buckets(),
-                       {{"service", name_}})
+    metrics_
+        .histogram("http_request_duration_seconds", "HTTP request duration", latency_buckets(),
+                   {{"service", name_}})
         .observe(seconds);
     log::RequestScope scope(t_context.request_id);
     if (req.path != "/healthz" && req.path != "/metrics" && req.path != "/readyz") {

@@ -37,11 +37,16 @@ thread_local std::string t_request_id;
 
 const char* level_name(Level l) {
   switch (l) {
-    case Level::kTrace: return "trace";
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kTrace:
+      return "trace";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -68,16 +73,18 @@ std::string now_iso8601() {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
 }
 
 void redact_fields(nlohmann::json& j) {
   if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it) {
-      if (is_secret_field(it.key()) && !it.value().is_null()) it.value() = "[redacted]";
-      else redact_fields(it.value());
+      if (is_secret_field(it.key()) && !it.value().is_null())
+        it.value() = "[redacted]";
+      else
+        redact_fields(it.value());
     }
   } else if (j.is_array()) {
     for (auto& v : j) redact_fields(v);
@@ -99,8 +106,9 @@ void redact_values(std::string& line, const std::vector<std::string>& secrets) {
 
 bool is_secret_field(std::string_view name) {
   const std::string n = lower(name);
-  static const char* const kWords[] = {"authorization", "cookie", "password", "secret", "token",
-                                       "credential", "api_key", "apikey", "private_key", "jwt"};
+  static const char* const kWords[] = {"authorization", "cookie",     "password", "secret",
+                                       "token",         "credential", "api_key",  "apikey",
+                                       "private_key",   "jwt"};
   for (const char* w : kWords)
     if (n.find(w) != std::string::npos) return true;
   return n.size() > 4 && n.compare(n.size() - 4, 4, "_key") == 0;
@@ -113,7 +121,8 @@ void init(const LogConfig& config, std::string service) {
   s.json = config.format != "text";
   s.min_level = static_cast<int>(parse_level(config.level));
   if (!s.logger) {
-    s.logger = std::make_shared<spdlog::logger>("suite", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    s.logger = std::make_shared<spdlog::logger>("suite",
+                                                std::make_shared<spdlog::sinks::stderr_sink_mt>());
     s.logger->set_pattern("%v");
     s.logger->set_level(spdlog::level::trace);
     s.logger->flush_on(spdlog::level::trace);
@@ -124,9 +133,11 @@ void set_sink_for_tests(std::ostream* sink) {
   auto& s = state();
   std::unique_lock lock(s.mutex);
   if (sink == nullptr) {
-    s.logger = std::make_shared<spdlog::logger>("suite", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    s.logger = std::make_shared<spdlog::logger>("suite",
+                                                std::make_shared<spdlog::sinks::stderr_sink_mt>());
   } else {
-    s.logger = std::make_shared<spdlog::logger>("suite", std::make_shared<spdlog::sinks::ostream_sink_mt>(*sink, true));
+    s.logger = std::make_shared<spdlog::logger>(
+        "suite", std::make_shared<spdlog::sinks::ostream_sink_mt>(*sink, true));
   }
   s.logger->set_pattern("%v");
   s.logger->set_level(spdlog::level::trace);
@@ -136,9 +147,11 @@ void add_secret(const std::string& value) {
   if (value.empty()) return;
   auto& s = state();
   std::unique_lock lock(s.mutex);
-  if (std::find(s.secrets.begin(), s.secrets.end(), value) == s.secrets.end()) s.secrets.push_back(value);
+  if (std::find(s.secrets.begin(), s.secrets.end(), value) == s.secrets.end())
+    s.secrets.push_back(value);
   // Longest first so that a secret containing another is redacted whole.
-  std::sort(s.secrets.begin(), s.secrets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::sort(s.secrets.begin(), s.secrets.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }
 
 bool enabled(Level level) { return static_cast<int>(level) >= state().min_level.load(); }
@@ -165,8 +178,9 @@ std::string format_line(Level level, std::string_view message, const nlohmann::j
     if (!t_request_id.empty()) line += " request_id=" + t_request_id;
     for (auto it = fields.begin(); it != fields.end(); ++it) {
       line += " " + it.key() + "=" +
-              (it.value().is_string() ? it.value().get<std::string>()
-                                      : it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+              (it.value().is_string()
+                   ? it.value().get<std::string>()
+                   : it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
   }
   redact_values(line, s.secrets);

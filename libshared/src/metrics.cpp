@@ -51,9 +51,12 @@ std::string render_labels(const Labels& labels, const std::string& extra_key = "
 std::string escape_help(const std::string& h) {
   std::string out;
   for (char c : h) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -73,10 +76,14 @@ void check_name(const std::string& name) {
 std::string escape_label_value(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -90,7 +97,8 @@ void Gauge::inc(double by) { atomic_add(value_, by); }
 
 Histogram::Histogram(std::vector<double> upper_bounds) : bounds_(std::move(upper_bounds)) {
   for (size_t i = 1; i < bounds_.size(); ++i)
-    if (!(bounds_[i] > bounds_[i - 1])) throw std::invalid_argument("histogram bounds must increase");
+    if (!(bounds_[i] > bounds_[i - 1]))
+      throw std::invalid_argument("histogram bounds must increase");
   buckets_ = std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1);
   for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i] = 0;
 }
@@ -117,7 +125,8 @@ std::vector<double> latency_buckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 }
 
-MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const std::string& help, Type type) {
+MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const std::string& help,
+                                                 Type type) {
   check_name(name);
   auto it = families_.find(name);
   if (it == families_.end()) {
@@ -128,7 +137,8 @@ MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const 
   return it->second;
 }
 
-Counter& MetricsRegistry::counter(const std::string& name, const std::string& help, const Labels& labels) {
+Counter& MetricsRegistry::counter(const std::string& name, const std::string& help,
+                                  const Labels& labels) {
   std::lock_guard lock(mutex_);
   auto& f = family(name, help, Type::kCounter);
   auto& slot = f.counters[labels];
@@ -136,7 +146,8 @@ Counter& MetricsRegistry::counter(const std::string& name, const std::string& he
   return *slot;
 }
 
-Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help, const Labels& labels) {
+Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help,
+                              const Labels& labels) {
   std::lock_guard lock(mutex_);
   auto& f = family(name, help, Type::kGauge);
   auto& slot = f.gauges[labels];
@@ -174,11 +185,13 @@ std::string MetricsRegistry::render() const {
         for (const auto& [labels, h] : f.histograms) {
           const auto counts = h->cumulative_counts();
           for (size_t i = 0; i < h->bounds().size(); ++i)
-            out += name + "_bucket" + render_labels(labels, "le", format_number(h->bounds()[i])) + " " +
-                   std::to_string(counts[i]) + "\n";
-          out += name + "_bucket" + render_labels(labels, "le", "+Inf") + " " + std::to_string(counts.back()) + "\n";
+            out += name + "_bucket" + render_labels(labels, "le", format_number(h->bounds()[i])) +
+                   " " + std::to_string(counts[i]) + "\n";
+          out += name + "_bucket" + render_labels(labels, "le", "+Inf") + " " +
+                 std::to_string(counts.back()) + "\n";
           out += name + "_sum" + render_labels(labels) + " " + format_number(h->sum()) + "\n";
-          out += name + "_count" + render_labels(labels) + " " + std::to_string(counts.back()) + "\n";
+          out +=
+              name + "_count" + render_labels(labels) + " " + std::to_string(counts.back()) + "\n";
         }
         break;
     }

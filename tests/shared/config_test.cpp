@@ -10,7 +10,9 @@ namespace {
 using shared::ConfigError;
 using shared::ConfigSource;
 
-ConfigSource src(std::map<std::string, std::string> values) { return ConfigSource(std::move(values)); }
+ConfigSource src(std::map<std::string, std::string> values) {
+  return ConfigSource(std::move(values));
+}
 
 std::string write_temp(const std::string& text) {
   char name[] = "/tmp/config_test_XXXXXX";
@@ -42,7 +44,8 @@ TEST(ConfigSource, EnvironmentOverridesTheYamlFile) {
 }
 
 TEST(ConfigSource, YamlListsBecomeCommaSeparated) {
-  const auto path = write_temp("APP_ALLOWED_ORIGINS:\n  - https://a.example\n  - https://b.example\n");
+  const auto path =
+      write_temp("APP_ALLOWED_ORIGINS:\n  - https://a.example\n  - https://b.example\n");
   const auto source = ConfigSource::from(path, nullptr);
   EXPECT_EQ(source.list("APP_ALLOWED_ORIGINS", {}),
             (std::vector<std::string>{"https://a.example", "https://b.example"}));
@@ -89,8 +92,10 @@ TEST(ConfigSource, ListenDefaultsAndBracketedIpv6) {
 
 TEST(ConfigSource, IntegersAreRangeChecked) {
   ConfigSource s = src({{"AGENT_THREADS", "0"}, {"X", "12abc"}, {"Y", "42"}});
-  EXPECT_EQ(error_of([&] { s.integer("AGENT_THREADS", 8, 1, 64); }), "AGENT_THREADS: must be between 1 and 64, got 0");
-  EXPECT_EQ(error_of([&] { s.integer("X", 1, 0, 100); }), "X: expected a whole number, got '12abc'");
+  EXPECT_EQ(error_of([&] { s.integer("AGENT_THREADS", 8, 1, 64); }),
+            "AGENT_THREADS: must be between 1 and 64, got 0");
+  EXPECT_EQ(error_of([&] { s.integer("X", 1, 0, 100); }),
+            "X: expected a whole number, got '12abc'");
   EXPECT_EQ(s.integer("Y", 1, 0, 100), 42);
   EXPECT_EQ(s.integer("UNSET", 7, 0, 100), 7);
 }
@@ -100,19 +105,24 @@ TEST(ConfigSource, BooleansAcceptCommonSpellingsOnly) {
   EXPECT_TRUE(s.boolean("A", false));
   EXPECT_FALSE(s.boolean("B", true));
   EXPECT_TRUE(s.boolean("D", false));
-  EXPECT_EQ(error_of([&] { s.boolean("C", false); }), "C: expected true/false or 1/0, got 'yes please'");
+  EXPECT_EQ(error_of([&] { s.boolean("C", false); }),
+            "C: expected true/false or 1/0, got 'yes please'");
 }
 
 TEST(ConfigSource, DurationsTakeUnits) {
   using namespace std::chrono_literals;
-  ConfigSource s = src({{"A", "250ms"}, {"B", "5"}, {"C", "2m"}, {"D", "1.5s"}, {"E", "3 days"}, {"F", "-1s"}});
+  ConfigSource s =
+      src({{"A", "250ms"}, {"B", "5"}, {"C", "2m"}, {"D", "1.5s"}, {"E", "3 days"}, {"F", "-1s"}});
   EXPECT_EQ(s.duration("A", 0ms), 250ms);
   EXPECT_EQ(s.duration("B", 0ms), 5000ms);
   EXPECT_EQ(s.duration("C", 0ms), 120000ms);
   EXPECT_EQ(s.duration("D", 0ms), 1500ms);
-  EXPECT_EQ(error_of([&] { s.duration("E", 0ms); }), "E: unknown duration unit 'days' (use ms, s, m or h)");
-  EXPECT_NE(error_of([&] { s.duration("F", 0ms); }).find("F: expected a duration"), std::string::npos);
-  EXPECT_EQ(error_of([&] { s.duration("C", 0ms, 0ms, 60s); }), "C: must be between 0ms and 60000ms, got '2m'");
+  EXPECT_EQ(error_of([&] { s.duration("E", 0ms); }),
+            "E: unknown duration unit 'days' (use ms, s, m or h)");
+  EXPECT_NE(error_of([&] { s.duration("F", 0ms); }).find("F: expected a duration"),
+            std::string::npos);
+  EXPECT_EQ(error_of([&] { s.duration("C", 0ms, 0ms, 60s); }),
+            "C: must be between 0ms and 60000ms, got '2m'");
 }
 
 TEST(ConfigSource, SizesTakeBinaryUnits) {
@@ -120,18 +130,23 @@ TEST(ConfigSource, SizesTakeBinaryUnits) {
   EXPECT_EQ(s.size("A", 0, 0, 1ull << 40), 65536u);
   EXPECT_EQ(s.size("B", 0, 0, 1ull << 40), 2u * 1024 * 1024);
   EXPECT_EQ(s.size("D", 0, 0, 1ull << 40), 512u);
-  EXPECT_EQ(error_of([&] { s.size("C", 0, 0, 1ull << 40); }), "C: unknown size unit 'PARSECS' (use KiB, MiB or GiB)");
-  EXPECT_EQ(error_of([&] { s.size("B", 0, 0, 1024); }), "B: must be between 0 and 1024 bytes, got '2MiB'");
+  EXPECT_EQ(error_of([&] { s.size("C", 0, 0, 1ull << 40); }),
+            "C: unknown size unit 'PARSECS' (use KiB, MiB or GiB)");
+  EXPECT_EQ(error_of([&] { s.size("B", 0, 0, 1024); }),
+            "B: must be between 0 and 1024 bytes, got '2MiB'");
 }
 
 TEST(ConfigSource, OneOfListsTheAllowedValues) {
   ConfigSource s = src({{"AGENT_STORE", "postgres"}});
-  EXPECT_EQ(error_of([&] { s.one_of("AGENT_STORE", "sqlite", {"sqlite", "dynamodb"}); }),
+  EXPECT_EQ(error_of([&] {
+              s.one_of("AGENT_STORE", "sqlite", {"sqlite", "dynamodb"});
+            }),
             "AGENT_STORE: must be one of sqlite, dynamodb, got 'postgres'");
 }
 
 TEST(ConfigSource, UrlsMustBeHttp) {
-  ConfigSource s = src({{"AGENT_HUB_URL", "ftp://x"}, {"OK", "http://127.0.0.1:3701/.well-known/mercure"}});
+  ConfigSource s =
+      src({{"AGENT_HUB_URL", "ftp://x"}, {"OK", "http://127.0.0.1:3701/.well-known/mercure"}});
   EXPECT_EQ(error_of([&] { s.url("AGENT_HUB_URL", "http://a"); }),
             "AGENT_HUB_URL: expected an http:// or https:// URL, got 'ftp://x'");
   EXPECT_EQ(s.url("OK", "http://a"), "http://127.0.0.1:3701/.well-known/mercure");
@@ -151,7 +166,8 @@ TEST(ConfigSource, CommandLineAcceptsOnlyConfigFlag) {
             "--verbose: unknown argument (the only flag is --config FILE)");
   char cfg[] = "--config";
   char* argv2[] = {prog, cfg, nullptr};
-  EXPECT_EQ(error_of([&] { ConfigSource::from_process(2, argv2); }), "--config: expects a file name");
+  EXPECT_EQ(error_of([&] { ConfigSource::from_process(2, argv2); }),
+            "--config: expects a file name");
 }
 
 TEST(LogConfig, RejectsUnknownLevelAndFormat) {
@@ -159,7 +175,8 @@ TEST(LogConfig, RejectsUnknownLevelAndFormat) {
   EXPECT_EQ(error_of([&] { shared::read_log_config(s); }),
             "LOG_LEVEL: must be one of trace, debug, info, warn, error, got 'loud'");
   ConfigSource f = src({{"LOG_FORMAT", "xml"}});
-  EXPECT_EQ(error_of([&] { shared::read_log_config(f); }), "LOG_FORMAT: must be one of json, text, got 'xml'");
+  EXPECT_EQ(error_of([&] { shared::read_log_config(f); }),
+            "LOG_FORMAT: must be one of json, text, got 'xml'");
 }
 
 }  // namespace

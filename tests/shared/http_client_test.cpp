@@ -1,9 +1,8 @@
 #include "shared/http_client.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -58,7 +57,9 @@ class LocalServer {
     server.stop();
     thread.join();
   }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port) + path;
+  }
 
   httplib::Server server;
   int port = 0;
@@ -125,12 +126,14 @@ TEST(HttpClient, StreamsTheBodyPieceByPiece) {
   HttpClient client;
   std::vector<std::string> pieces;
   long seen_status = 0;
-  auto r = client.send({.url = s.url("/stream"),
-                        .on_body = [&](std::string_view piece) {
-                          pieces.emplace_back(piece);
-                          return true;
-                        },
-                        .on_headers = [&](long status, const shared::http::HeaderList&) { seen_status = status; }});
+  auto r = client.send(
+      {.url = s.url("/stream"),
+       .on_body =
+           [&](std::string_view piece) {
+             pieces.emplace_back(piece);
+             return true;
+           },
+       .on_headers = [&](long status, const shared::http::HeaderList&) { seen_status = status; }});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(seen_status, 200);
   EXPECT_TRUE(r.body.empty());
@@ -145,7 +148,8 @@ TEST(HttpClient, CallerCanAbortAStream) {
   HttpClient client;
   int calls = 0;
   try {
-    client.send({.url = s.url("/stream"), .on_body = [&](std::string_view) { return ++calls < 2; }});
+    client.send(
+        {.url = s.url("/stream"), .on_body = [&](std::string_view) { return ++calls < 2; }});
     FAIL() << "expected an abort";
   } catch (const TransportError& e) {
     EXPECT_EQ(e.kind(), TransportError::Kind::kAborted);
@@ -158,12 +162,16 @@ TEST(HttpClient, CallerCanAbortAStream) {
 TEST(HttpClient, TlsCertificatesAreVerified) {
   // A self-signed certificate made for this test: the client must refuse it by default.
   const std::string dir = "/tmp/http_client_test_tls_" + std::to_string(::getpid());
-  const std::string cmd = "mkdir -p " + dir + " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 " +
-                          "-addext subjectAltName=IP:127.0.0.1 -keyout " + dir + "/key.pem -out " + dir +
-                          "/cert.pem >/dev/null 2>&1";
+  const std::string cmd =
+      "mkdir -p " + dir +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 " +
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " + dir + "/key.pem -out " + dir +
+      "/cert.pem >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   httplib::SSLServer tls((dir + "/cert.pem").c_str(), (dir + "/key.pem").c_str());
-  tls.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content("secret", "text/plain"); });
+  tls.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("secret", "text/plain");
+  });
   const int port = tls.bind_to_any_port("127.0.0.1");
   std::thread t([&] { tls.listen_after_bind(); });
   while (!tls.is_running()) std::this_thread::sleep_for(1ms);

@@ -24,7 +24,8 @@ ServerConfig test_config() {
 
 class RunningService {
  public:
-  explicit RunningService(ServerConfig config = test_config()) : service(std::make_unique<HttpService>("test", config, metrics)) {}
+  explicit RunningService(ServerConfig config = test_config())
+      : service(std::make_unique<HttpService>("test", config, metrics)) {}
   void start() {
     port = service->bind();
     done = std::async(std::launch::async, [this] { return service->serve(); });
@@ -65,7 +66,9 @@ TEST(HttpService, HttpErrorThrownByAHandlerKeepsItsStatusAndCode) {
   auto r = s.client().Get("/conflict");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 409);
-  EXPECT_EQ(body_of(r), nlohmann::json::parse(R"({"error":{"code":"turn_running","message":"a turn is already running"}})"));
+  EXPECT_EQ(body_of(r),
+            nlohmann::json::parse(
+                R"({"error":{"code":"turn_running","message":"a turn is already running"}})"));
 }
 
 TEST(HttpService, UnexpectedExceptionIs500WithoutItsMessage) {
@@ -101,18 +104,23 @@ TEST(HttpService, BodyOverTheLimitIs413BeforeTheHandlerRuns) {
 
 TEST(HttpService, ChunkedRequestBodyIsRefusedWith411) {
   RunningService s;
-  s.service->routes().Post("/echo", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  s.service->routes().Post("/echo", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
   s.start();
   httplib::Client c = s.client();
-  auto r = c.Post("/echo", [](size_t offset, httplib::DataSink& sink) {
-    if (offset < 3 * 4096) {
-      std::string chunk(4096, 'y');
-      sink.write(chunk.data(), chunk.size());
-    } else {
-      sink.done();
-    }
-    return true;
-  }, "application/json");
+  auto r = c.Post(
+      "/echo",
+      [](size_t offset, httplib::DataSink& sink) {
+        if (offset < 3 * 4096) {
+          std::string chunk(4096, 'y');
+          sink.write(chunk.data(), chunk.size());
+        } else {
+          sink.done();
+        }
+        return true;
+      },
+      "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 411);
 }
@@ -143,7 +151,8 @@ TEST(HttpService, MetricsCountServedRequests) {
   s.start();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.client().Get("/healthz"));
   // Requests are counted once their response is written, so give the last one a moment.
-  const std::string expected = "http_requests_total{method=\"GET\",service=\"test\",status=\"200\"} 3";
+  const std::string expected =
+      "http_requests_total{method=\"GET\",service=\"test\",status=\"200\"} 3";
   std::string body, type;
   for (int i = 0; i < 50; ++i) {
     auto m = s.client().Get("/metrics");

@@ -1,8 +1,8 @@
 #include "shared/logging.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace {
@@ -53,9 +53,10 @@ TEST_F(LoggingTest, EveryLineInsideARequestScopeCarriesTheRequestId) {
 }
 
 TEST_F(LoggingTest, SecretFieldsAreRedactedByName) {
-  log::info("call", {{"authorization", "Bearer abc.def.ghi"},
-                     {"nested", {{"aws_secret_access_key", "wJalrXUtnFEMI"}, {"region", "us-east-1"}}},
-                     {"Cookie", "mercureAuthorization=xyz"}});
+  log::info("call",
+            {{"authorization", "Bearer abc.def.ghi"},
+             {"nested", {{"aws_secret_access_key", "wJalrXUtnFEMI"}, {"region", "us-east-1"}}},
+             {"Cookie", "mercureAuthorization=xyz"}});
   auto v = lines();
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0]["authorization"], "[redacted]");

@@ -25,7 +25,8 @@ TEST(Metrics, GaugeGoesUpAndDown) {
   g.inc();
   g.dec();
   g.set(g.value() + 0.5);
-  EXPECT_EQ(r.render(), "# HELP connections Open connections\n# TYPE connections gauge\nconnections 1.5\n");
+  EXPECT_EQ(r.render(),
+            "# HELP connections Open connections\n# TYPE connections gauge\nconnections 1.5\n");
 }
 
 TEST(Metrics, HistogramBucketsAreCumulativeWithInfSumAndCount) {

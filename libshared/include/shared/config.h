@@ -52,7 +52,8 @@ class ConfigSource {
   // Durations accept "250ms", "5s", "2m", "1h" or a bare number of seconds.
   std::chrono::milliseconds duration(const std::string& name, std::chrono::milliseconds fallback,
                                      std::chrono::milliseconds min = std::chrono::milliseconds(0),
-                                     std::chrono::milliseconds max = std::chrono::hours(24 * 365)) const;
+                                     std::chrono::milliseconds max = std::chrono::hours(24 *
+                                                                                        365)) const;
   // Sizes accept "512", "64KiB", "1MiB", "2GiB" (KB/MB also read as 1024-based).
   std::uint64_t size(const std::string& name, std::uint64_t fallback, std::uint64_t min,
                      std::uint64_t max) const;

@@ -24,7 +24,7 @@ struct ClientRequest {
   HeaderList headers;
   std::string body;
   std::chrono::milliseconds connect_timeout{5'000};
-  std::chrono::milliseconds timeout{30'000};  // whole exchange; 0 = none (streams)
+  std::chrono::milliseconds timeout{30'000};   // whole exchange; 0 = none (streams)
   std::chrono::milliseconds stall_timeout{0};  // abort if no byte arrives for this long; 0 = none
   // Called for each piece of the body as it arrives; return false to abort. When set, the
   // response's body stays empty. Called only for the final response (not 1xx).
@@ -43,7 +43,8 @@ struct ClientResponse {
 class TransportError : public std::runtime_error {
  public:
   enum class Kind { kConnect, kTimeout, kAborted, kTls, kOther };
-  TransportError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  TransportError(Kind kind, const std::string& message)
+      : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }
 
  private:
@@ -51,7 +52,7 @@ class TransportError : public std::runtime_error {
 };
 
 struct ClientOptions {
-  std::string ca_file;        // extra CA bundle (tests); empty = the system store
+  std::string ca_file;  // extra CA bundle (tests); empty = the system store
   std::size_t max_idle_handles = 16;
   std::string user_agent = "agent-suite/0.1";
 };

@@ -38,7 +38,8 @@ ServerConfig read_server_config(const ConfigSource& source, const std::string& p
                                 const std::string& default_listen);
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
-void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message);
+void send_error(httplib::Response& res, int status, const std::string& code,
+                const std::string& message);
 // Parses a JSON object body or throws HttpError 400 (415 when the content type is not JSON).
 nlohmann::json parse_json_body(const httplib::Request& req);
 

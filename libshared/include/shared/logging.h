@@ -3,7 +3,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <string_view>
 
@@ -25,11 +24,21 @@ void add_secret(const std::string& value);
 bool is_secret_field(std::string_view name);
 
 void write(Level level, std::string_view message, nlohmann::json fields = nlohmann::json::object());
-inline void trace(std::string_view m, nlohmann::json f = nlohmann::json::object()) { write(Level::kTrace, m, std::move(f)); }
-inline void debug(std::string_view m, nlohmann::json f = nlohmann::json::object()) { write(Level::kDebug, m, std::move(f)); }
-inline void info(std::string_view m, nlohmann::json f = nlohmann::json::object()) { write(Level::kInfo, m, std::move(f)); }
-inline void warn(std::string_view m, nlohmann::json f = nlohmann::json::object()) { write(Level::kWarn, m, std::move(f)); }
-inline void error(std::string_view m, nlohmann::json f = nlohmann::json::object()) { write(Level::kError, m, std::move(f)); }
+inline void trace(std::string_view m, nlohmann::json f = nlohmann::json::object()) {
+  write(Level::kTrace, m, std::move(f));
+}
+inline void debug(std::string_view m, nlohmann::json f = nlohmann::json::object()) {
+  write(Level::kDebug, m, std::move(f));
+}
+inline void info(std::string_view m, nlohmann::json f = nlohmann::json::object()) {
+  write(Level::kInfo, m, std::move(f));
+}
+inline void warn(std::string_view m, nlohmann::json f = nlohmann::json::object()) {
+  write(Level::kWarn, m, std::move(f));
+}
+inline void error(std::string_view m, nlohmann::json f = nlohmann::json::object()) {
+  write(Level::kError, m, std::move(f));
+}
 bool enabled(Level level);
 
 // Formats one line without writing it (what write() would print), for tests.

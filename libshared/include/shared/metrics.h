@@ -59,7 +59,8 @@ class MetricsRegistry {
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
   Histogram& histogram(const std::string& name, const std::string& help,
-                       const std::vector<double>& bounds = latency_buckets(), const Labels& labels = {});
+                       const std::vector<double>& bounds = latency_buckets(),
+                       const Labels& labels = {});
   std::string render() const;
 
  private:
