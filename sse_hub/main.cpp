@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "hub_config.h"
+#include "hub_server.h"
 #include "shared/logging.h"
 #include "shared/metrics.h"
 #include "shared/shutdown.h"
@@ -16,16 +17,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   shared::log::init(config.log, "sse_hub");
+  for (const auto& key : config.publisher_keys) shared::log::add_secret(key.material);
+  for (const auto& key : config.subscriber_keys) shared::log::add_secret(key.material);
   shared::MetricsRegistry metrics;
-  shared::http::HttpService service("sse_hub", config.server, metrics);
+  hub::HubServer server(config, metrics);
   try {
-    service.bind();
+    server.bind();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sse_hub: HUB_LISTEN: %s\n", e.what());
     return 1;
   }
-  signals.on_shutdown([&] { service.stop(); });
-  const bool drained = service.serve();
+  signals.on_shutdown([&] { server.stop(); });
+  const bool drained = server.run();
   shared::log::info("stopped", {{"drained", drained}});
   return 0;
 }

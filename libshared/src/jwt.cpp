@@ -268,6 +268,18 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
+void check_key(const Key& key, bool for_signing) {
+  if (key.algorithm == Algorithm::kHS256) {
+    if (key.material.empty()) throw JwtError("bad_key", "empty HS256 secret");
+    return;
+  }
+  PkeyPtr pkey = cached_pem(key.material, for_signing);
+  if (!pkey) throw JwtError("bad_key", for_signing ? "not a PEM private key" : "not a PEM key or certificate");
+  if (!key_fits(pkey.get(), key.algorithm)) {
+    throw JwtError("bad_key", std::string("key does not fit ") + std::string(algorithm_name(key.algorithm)));
+  }
+}
+
 std::string sign(const nlohmann::json& claims, const Key& key) {
   if (!claims.is_object()) throw JwtError("malformed", "claims must be a JSON object");
   nlohmann::json header = {{"alg", algorithm_name(key.algorithm)}, {"typ", "JWT"}};

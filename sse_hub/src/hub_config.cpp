@@ -1,11 +1,93 @@
 #include "hub_config.h"
 
+#include <thread>
+
 namespace hub {
+namespace {
+
+// PEM keys in environment variables are often written with literal "\n": accept both forms.
+std::string unescape_newlines(std::string text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == 'n') {
+      out += '\n';
+      ++i;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::vector<shared::jwt::Key> read_keys(const shared::ConfigSource& source, const std::string& role) {
+  const std::string key_name = "MERCURE_" + role + "_JWT_KEY";
+  const std::string alg_name = "MERCURE_" + role + "_JWT_ALG";
+  std::string material = source.string(key_name, source.string("MERCURE_JWT_KEY", ""));
+  const std::string alg =
+      source.one_of(alg_name, source.one_of("MERCURE_JWT_ALG", "HS256", {"HS256", "RS256", "ES256"}),
+                    {"HS256", "RS256", "ES256"});
+  if (material.empty()) return {};
+  const auto algorithm = *shared::jwt::parse_algorithm(alg);
+  if (algorithm != shared::jwt::Algorithm::kHS256) {
+    material = unescape_newlines(material);
+    if (material.find("-----BEGIN") == std::string::npos) {
+      throw shared::ConfigError(key_name, alg + " needs a PEM public key");
+    }
+  }
+  shared::jwt::Key key{algorithm, material, ""};
+  try {
+    shared::jwt::check_key(key);
+  } catch (const shared::jwt::JwtError& e) {
+    throw shared::ConfigError(key_name, e.what());
+  }
+  return {key};
+}
+
+}  // namespace
 
 HubConfig read_hub_config(const shared::ConfigSource& source) {
+  using std::chrono::milliseconds;
   HubConfig c;
   c.log = shared::read_log_config(source);
-  c.server = shared::http::read_server_config(source, "HUB", "0.0.0.0:3701");
+  c.listen = source.listen("HUB_LISTEN", "0.0.0.0:3701");
+  const auto cores = std::max(1u, std::thread::hardware_concurrency());
+  c.threads = static_cast<std::size_t>(source.integer("HUB_THREADS", cores, 1, 256));
+
+  c.publisher_keys = read_keys(source, "PUBLISHER");
+  c.subscriber_keys = read_keys(source, "SUBSCRIBER");
+  c.anonymous = source.boolean("MERCURE_ANONYMOUS", false);
+  c.jwt_leeway = std::chrono::duration_cast<std::chrono::seconds>(
+      source.duration("HUB_JWT_LEEWAY", milliseconds(0), milliseconds(0), std::chrono::hours(1)));
+  c.cookie_name = source.string("HUB_COOKIE_NAME", c.cookie_name);
+  if (c.cookie_name.empty()) throw shared::ConfigError("HUB_COOKIE_NAME", "must not be empty");
+  c.cors_origins = source.list("HUB_CORS_ORIGINS", {});
+  c.publish_origins = source.list("HUB_PUBLISH_ORIGINS", c.cors_origins);
+
+  c.heartbeat = source.duration("HUB_HEARTBEAT", c.heartbeat, milliseconds(0), std::chrono::hours(1));
+  if (c.heartbeat.count() != 0 && c.heartbeat < milliseconds(100)) {
+    throw shared::ConfigError("HUB_HEARTBEAT", "must be 0 (off) or at least 100ms");
+  }
+  c.history_size = static_cast<std::size_t>(source.integer("HUB_HISTORY_SIZE", 10'000, 0, 10'000'000));
+  c.subscriptions = source.boolean("HUB_SUBSCRIPTIONS", false);
+
+  c.max_connections = static_cast<std::size_t>(source.integer("HUB_MAX_CONNECTIONS", 100'000, 1, 10'000'000));
+  c.max_topics = static_cast<std::size_t>(source.integer("HUB_MAX_TOPICS", 100, 1, 10'000));
+  c.max_update_bytes = source.size("HUB_MAX_UPDATE_SIZE", c.max_update_bytes, 1024, 64ull * 1024 * 1024);
+  c.max_header_bytes = source.size("HUB_MAX_HEADER_BYTES", c.max_header_bytes, 1024, 1024 * 1024);
+  c.subscriber_queue = static_cast<std::size_t>(source.integer("HUB_SUBSCRIBER_QUEUE", 1'000, 1, 1'000'000));
+  c.write_timeout = source.duration("HUB_WRITE_TIMEOUT", c.write_timeout, milliseconds(100));
+  c.read_timeout = source.duration("HUB_READ_TIMEOUT", c.read_timeout, milliseconds(100));
+  c.idle_timeout = source.duration("HUB_IDLE_TIMEOUT", c.idle_timeout, milliseconds(100));
+  c.drain_timeout = source.duration("HUB_DRAIN_TIMEOUT", c.drain_timeout, milliseconds(0), std::chrono::minutes(10));
+  c.selector_cache = static_cast<std::size_t>(source.integer("HUB_SELECTOR_CACHE", 10'000, 16, 10'000'000));
+
+  c.redis_url = source.string("HUB_REDIS_URL", "");
+  if (!c.redis_url.empty() && c.redis_url.rfind("redis://", 0) != 0) {
+    throw shared::ConfigError("HUB_REDIS_URL", "must look like redis://host:port[/db]");
+  }
+  c.redis_channel = source.string("HUB_REDIS_CHANNEL", c.redis_channel);
+  c.redis_timeout = source.duration("HUB_REDIS_TIMEOUT", c.redis_timeout, milliseconds(10), std::chrono::minutes(1));
   return c;
 }
 

@@ -264,3 +264,20 @@ TEST(Jwt, GarbagePemForVerificationRefusesRatherThanThrowingSomethingElse) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(JwtCheckKey, AcceptsUsableKeysAndRefusesOthers) {
+  using shared::jwt::check_key;
+  EXPECT_NO_THROW(check_key({Algorithm::kHS256, "secret", ""}));
+  EXPECT_NO_THROW(check_key({Algorithm::kRS256, rsa_keys().public_pem, ""}));
+  EXPECT_NO_THROW(check_key({Algorithm::kES256, ec_keys().public_pem, ""}));
+  EXPECT_NO_THROW(check_key({Algorithm::kES256, ec_keys().private_pem, ""}, true));
+  EXPECT_THROW(check_key({Algorithm::kHS256, "", ""}), JwtError);
+  EXPECT_THROW(check_key({Algorithm::kRS256, "garbage", ""}), JwtError);
+  EXPECT_THROW(check_key({Algorithm::kRS256, ec_keys().public_pem, ""}), JwtError);
+  EXPECT_THROW(check_key({Algorithm::kES256, rsa_keys().public_pem, ""}), JwtError);
+  EXPECT_THROW(check_key({Algorithm::kRS256, rsa_keys().public_pem, ""}, true), JwtError);
+}
+
+}  // namespace

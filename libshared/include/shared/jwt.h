@@ -62,6 +62,11 @@ struct VerifyOptions {
 nlohmann::json verify(std::string_view token, const std::vector<Key>& keys,
                       const VerifyOptions& options = {});
 
+// Throws JwtError("bad_key") when the key cannot verify (or, with for_signing, sign) tokens of
+// its algorithm: an empty secret, a PEM that does not parse, or a key of the wrong type or size.
+// Lets a program refuse a bad key at start rather than at the first request.
+void check_key(const Key& key, bool for_signing = false);
+
 // Base64url without padding (RFC 7515 §2). Decoding also accepts trailing '=' padding and
 // rejects any other character outside the alphabet.
 std::string base64url_encode(std::string_view bytes);

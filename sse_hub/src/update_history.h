@@ -1,0 +1,46 @@
+// The bounded history of recent updates that lets a subscriber resume after Last-Event-ID. Not
+// thread-safe: the UpdateBus guards it with its own lock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "update.h"
+
+namespace hub {
+
+// The Last-Event-ID value that asks for the whole history.
+inline constexpr std::string_view kEarliest = "earliest";
+
+class UpdateHistory {
+ public:
+  explicit UpdateHistory(std::size_t capacity) : capacity_(capacity) {}
+
+  // Appends an update (sequence numbers must increase); the oldest is evicted past capacity.
+  void append(UpdatePtr update);
+
+  struct Replay {
+    std::vector<UpdatePtr> updates;  // in publication order
+    bool found = false;              // false: the id is not (or no longer) in the history
+  };
+  // The updates published after the one with this id ("earliest": all of them). With several
+  // updates sharing an id, the latest one counts.
+  Replay after(std::string_view last_event_id) const;
+
+  // The id of the newest update, or "earliest" when the history is empty.
+  std::string last_event_id() const;
+  std::size_t size() const { return entries_.size(); }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  std::size_t capacity_;
+  std::deque<UpdatePtr> entries_;
+  std::unordered_map<std::string, std::uint64_t> sequence_by_id_;
+};
+
+}  // namespace hub

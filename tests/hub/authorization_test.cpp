@@ -1,0 +1,100 @@
+// Specification of how the hub finds and checks a request's JWT.
+#include <gtest/gtest.h>
+
+#include "authorization.h"
+
+namespace hub {
+namespace {
+
+using shared::jwt::Algorithm;
+
+const shared::jwt::Key kKey{Algorithm::kHS256, "hub-secret", ""};
+
+std::string token(const nlohmann::json& claims) { return shared::jwt::sign(claims, kKey); }
+
+const nlohmann::json kPublisher = {{"mercure", {{"publish", {"*"}}}}};
+
+Authorizer authorizer() { return Authorizer({kKey}, "mercureAuthorization", {"https://app.example"}, std::chrono::seconds(0)); }
+
+TEST(Authorization, BearerHeaderComesFirst) {
+  AuthorizationInput in;
+  in.authorization_headers = {"Bearer " + token(kPublisher)};
+  in.query_token = "garbage";
+  auto r = authorizer().authorize(in);
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(r.claims);
+  EXPECT_EQ(r.claims->publish, (std::vector<std::string>{"*"}));
+  EXPECT_EQ(r.claims->subscribe, std::nullopt);
+}
+
+TEST(Authorization, NonBearerOrRepeatedHeadersAreRefused) {
+  AuthorizationInput in;
+  in.authorization_headers = {"Basic abc"};
+  EXPECT_FALSE(authorizer().authorize(in).ok());
+  in.authorization_headers = {"Bearer " + token(kPublisher), "Bearer " + token(kPublisher)};
+  EXPECT_FALSE(authorizer().authorize(in).ok());
+}
+
+TEST(Authorization, QueryParameterThenCookie) {
+  AuthorizationInput in;
+  in.query_token = token({{"mercure", {{"subscribe", {"/a"}}}}});
+  auto r = authorizer().authorize(in);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.claims->subscribe, (std::vector<std::string>{"/a"}));
+
+  AuthorizationInput cookie;
+  cookie.cookie_header = "other=1; mercureAuthorization=" + token({{"mercure", {{"subscribe", {"/c"}}}}}) + "; x=y";
+  r = authorizer().authorize(cookie);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.claims->subscribe, (std::vector<std::string>{"/c"}));
+}
+
+TEST(Authorization, NoTokenIsAnonymousNotAnError) {
+  auto r = authorizer().authorize({});
+  EXPECT_TRUE(r.ok());
+  EXPECT_FALSE(r.claims);
+}
+
+TEST(Authorization, CookiePostNeedsAnAllowedOrigin) {
+  AuthorizationInput in;
+  in.is_post = true;
+  in.cookie_header = "mercureAuthorization=" + token(kPublisher);
+  EXPECT_FALSE(authorizer().authorize(in).ok());  // no Origin, no Referer
+  in.origin = "https://evil.example";
+  EXPECT_FALSE(authorizer().authorize(in).ok());
+  in.origin = "https://app.example";
+  EXPECT_TRUE(authorizer().authorize(in).ok());
+  in.origin.clear();
+  in.referer = "https://app.example/page?x=1";
+  EXPECT_TRUE(authorizer().authorize(in).ok());
+}
+
+TEST(Authorization, BadTokensAndKeylessHubsAreRefused) {
+  AuthorizationInput in;
+  in.query_token = shared::jwt::sign(kPublisher, {Algorithm::kHS256, "other", ""});
+  EXPECT_FALSE(authorizer().authorize(in).ok());
+  in.query_token = token({{"mercure", {{"publish", "*"}}}});  // not an array
+  EXPECT_FALSE(authorizer().authorize(in).ok());
+  in.query_token = token({{"exp", 1000}, {"mercure", {{"publish", {"*"}}}}});
+  EXPECT_FALSE(authorizer().authorize(in).ok());
+  Authorizer keyless({}, "mercureAuthorization", {}, std::chrono::seconds(0));
+  in.query_token = token(kPublisher);
+  EXPECT_FALSE(keyless.authorize(in).ok());
+}
+
+TEST(Authorization, ClaimsCarryPayloadAndExpiry) {
+  const auto claims = read_mercure_claims({{"exp", 2'000'000'000}, {"mercure", {{"payload", {{"user", "u1"}}}}}});
+  EXPECT_EQ(claims.payload, (nlohmann::json{{"user", "u1"}}));
+  ASSERT_TRUE(claims.expires_at);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(claims.expires_at->time_since_epoch()).count(), 2'000'000'000);
+}
+
+TEST(Authorization, CookieAndOriginHelpers) {
+  EXPECT_EQ(cookie_value("a=1; b=\"2\"", "b"), "2");
+  EXPECT_EQ(cookie_value("a=1", "b"), std::nullopt);
+  EXPECT_EQ(origin_of("https://h.example:8443/x?y"), "https://h.example:8443");
+  EXPECT_EQ(origin_of("not a url"), "");
+}
+
+}  // namespace
+}  // namespace hub

@@ -1,0 +1,100 @@
+// Specification of the bounded history and the update bus's replay-then-live handover.
+#include <gtest/gtest.h>
+
+#include "update_bus.h"
+#include "update_history.h"
+
+namespace hub {
+namespace {
+
+UpdatePtr make(std::uint64_t sequence, std::string id) {
+  auto u = std::make_shared<Update>();
+  u->sequence = sequence;
+  u->id = std::move(id);
+  u->topics = {"/t"};
+  return u;
+}
+
+std::vector<std::string> ids(const std::vector<UpdatePtr>& updates) {
+  std::vector<std::string> out;
+  for (const auto& u : updates) out.push_back(u->id);
+  return out;
+}
+
+TEST(UpdateHistory, ReplaysWhatCameAfterAnId) {
+  UpdateHistory h(10);
+  for (int i = 1; i <= 5; ++i) h.append(make(i, "id" + std::to_string(i)));
+  auto r = h.after("id2");
+  EXPECT_TRUE(r.found);
+  EXPECT_EQ(ids(r.updates), (std::vector<std::string>{"id3", "id4", "id5"}));
+  EXPECT_TRUE(h.after("id5").found);
+  EXPECT_TRUE(h.after("id5").updates.empty());
+  EXPECT_EQ(h.last_event_id(), "id5");
+}
+
+TEST(UpdateHistory, EarliestReplaysEverything) {
+  UpdateHistory h(10);
+  EXPECT_EQ(h.last_event_id(), "earliest");
+  h.append(make(1, "a"));
+  h.append(make(2, "b"));
+  EXPECT_EQ(ids(h.after("earliest").updates), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(UpdateHistory, UnknownIdReplaysNothingAndSaysSo) {
+  UpdateHistory h(10);
+  h.append(make(1, "a"));
+  auto r = h.after("never-published");
+  EXPECT_FALSE(r.found);
+  EXPECT_TRUE(r.updates.empty());
+}
+
+TEST(UpdateHistory, EvictsTheOldestPastCapacity) {
+  UpdateHistory h(3);
+  for (int i = 1; i <= 5; ++i) h.append(make(i, "id" + std::to_string(i)));
+  EXPECT_EQ(h.size(), 3u);
+  EXPECT_FALSE(h.after("id1").found);
+  EXPECT_FALSE(h.after("id2").found);
+  EXPECT_EQ(ids(h.after("id3").updates), (std::vector<std::string>{"id4", "id5"}));
+}
+
+TEST(UpdateHistory, RepeatedIdResumesAfterTheLatestAndSurvivesEviction) {
+  UpdateHistory h(3);
+  h.append(make(1, "dup"));
+  h.append(make(2, "x"));
+  h.append(make(3, "dup"));
+  EXPECT_TRUE(h.after("dup").updates.empty());
+  h.append(make(4, "y"));  // evicts the first "dup"; the second stays findable
+  EXPECT_EQ(ids(h.after("dup").updates), (std::vector<std::string>{"y"}));
+}
+
+TEST(UpdateHistory, ZeroCapacityKeepsNothing) {
+  UpdateHistory h(0);
+  h.append(make(1, "a"));
+  EXPECT_EQ(h.size(), 0u);
+  EXPECT_FALSE(h.after("a").found);
+}
+
+TEST(UpdateBus, AssignsIncreasingSequencesEncodesOnceAndNotifiesListenersInOrder) {
+  UpdateBus bus(10);
+  std::vector<std::uint64_t> seen;
+  bus.add_listener([&](const UpdatePtr& u) { seen.push_back(u->sequence); });
+  Update a;
+  a.id = "a";
+  a.topics = {"/t"};
+  auto pa = bus.publish(a);
+  Update b;
+  b.id = "b";
+  b.topics = {"/t"};
+  auto pb = bus.publish(b);
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2}));
+  ASSERT_TRUE(pa->frame);
+  EXPECT_EQ(*pa->frame, http_chunk("id: a\ndata: \n\n"));
+  auto attachment = bus.attach("a");
+  EXPECT_EQ(attachment.sequence, 2u);
+  EXPECT_EQ(ids(attachment.replay.updates), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(attachment.last_event_id, "b");
+  EXPECT_TRUE(bus.attach("").replay.updates.empty());
+}
+
+}  // namespace
+}  // namespace hub
