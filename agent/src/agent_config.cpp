@@ -40,6 +40,11 @@ AgentConfig read_agent_config(const shared::ConfigSource& source) {
   c.dynamodb.ttl = std::chrono::duration_cast<seconds>(
       source.duration("AGENT_DYNAMODB_TTL", seconds(0), seconds(0), std::chrono::hours(24 * 365 * 10)));
 
+  if (c.store == "dynamodb" || c.model_provider == "bedrock") {
+    c.aws = shared::aws::read_aws_settings(source);
+    if (c.store == "dynamodb") shared::aws::resolve_endpoint(c.aws, "dynamodb");  // throws without a region
+  }
+
   c.hub.url = source.url("AGENT_HUB_URL", "http://127.0.0.1:3701/.well-known/mercure");
   const auto alg_name = source.one_of("MERCURE_PUBLISHER_JWT_ALG", "HS256", {"HS256", "RS256", "ES256"});
   c.hub.key.algorithm = *shared::jwt::parse_algorithm(alg_name);

@@ -8,6 +8,7 @@
 #include "engine/turn_engine.h"
 #include "model/demo_provider.h"
 #include "publish/hub_publisher.h"
+#include "shared/aws/settings.h"
 #include "shared/config.h"
 #include "shared/http_server.h"
 #include "store/sqlite_session_store.h"
@@ -30,6 +31,7 @@ struct AgentConfig {
   std::string store = "sqlite";         // AGENT_STORE: sqlite|dynamodb
   store::SqliteSettings sqlite;
   DynamoSettings dynamodb;
+  shared::aws::AwsSettings aws;         // AWS_* (read when the store or the model is on AWS)
   publish::HubSettings hub;
   engine::TurnSettings turns;
   tools::ToolLimits tools;

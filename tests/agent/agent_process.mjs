@@ -77,7 +77,7 @@ export async function startDynalite() {
 }
 
 export async function startHub(extraEnv = {}) {
-  const port = await freePort();
+  const port = extraEnv.HUB_LISTEN ? Number(extraEnv.HUB_LISTEN.split(':').at(-1)) : await freePort();
   const proc = track(spawn(hubBinary, [], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -3,15 +3,26 @@
 // the test binary. Header-only: the test glob compiles *_test.cpp files only.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "identifiers.h"
 #include "store/session_store.h"
+#include "shared/aws/aws_json_client.h"
+#include "shared/aws/credentials.h"
+#include "shared/http_client.h"
+#include "store/dynamodb_session_store.h"
 #include "store/sqlite_session_store.h"
 
 namespace agent::testing {
@@ -33,13 +44,90 @@ inline const std::filesystem::path& scratch_folder() {
   return folder.path;
 }
 
-inline std::vector<std::string> stores_under_test() { return {"sqlite"}; }
+inline int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+inline bool port_open(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  close(fd);
+  return ok;
+}
+
+// One dynalite (node node_modules/dynalite/cli.js) for the whole test binary, killed at exit.
+class Dynalite {
+ public:
+  static Dynalite& instance() {
+    static Dynalite dynalite;
+    return dynalite;
+  }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  ~Dynalite() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+ private:
+  Dynalite() {
+    const char* source = std::getenv("SUITE_SOURCE_DIR");
+    if (!source) throw std::runtime_error("SUITE_SOURCE_DIR is not set: run the tests through ctest");
+    const std::string cli = std::string(source) + "/node_modules/dynalite/cli.js";
+    if (!std::filesystem::exists(cli)) throw std::runtime_error(cli + " is missing: run npm install at the root");
+    port_ = free_port();
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string port = std::to_string(port_);
+      execlp("node", "node", cli.c_str(), "--port", port.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 200 && !port_open(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!port_open(port_)) throw std::runtime_error("dynalite did not start");
+  }
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+inline std::vector<std::string> stores_under_test() { return {"sqlite", "dynamodb"}; }
+
+inline std::shared_ptr<shared::aws::AwsJsonClient> dynalite_client() {
+  static shared::http::HttpClient http;
+  shared::aws::AwsSettings settings;
+  settings.region = "us-east-1";
+  settings.endpoint_urls["dynamodb"] = Dynalite::instance().endpoint();
+  settings.max_attempts = 3;
+  auto credentials = shared::aws::make_static_credentials({"AKIDTEST", "test-secret", "", std::nullopt});
+  return std::make_shared<shared::aws::AwsJsonClient>(settings, "dynamodb", "dynamodb", "1.0", credentials, http);
+}
 
 inline std::unique_ptr<store::SessionStore> make_store_under_test(const std::string& kind) {
   if (kind == "sqlite") {
     store::SqliteSettings settings;
     settings.path = (scratch_folder() / ("store-" + random_hex(6) + ".db")).string();
     return std::make_unique<store::SqliteSessionStore>(settings);
+  }
+  if (kind == "dynamodb") {
+    store::DynamoSettingsForStore settings;
+    // One table per binary run; each test uses its own users, so tests stay independent.
+    static const std::string table = "agent-contract-" + random_hex(4);
+    settings.table = table;
+    settings.create_table = true;
+    settings.part_bytes = 64 * 1024;  // several parts for the long-message test
+    return std::make_unique<store::DynamoSessionStore>(settings, dynalite_client());
   }
   throw std::runtime_error("unknown store " + kind);
 }
