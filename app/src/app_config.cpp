@@ -20,6 +20,7 @@ AppConfig read_app_config(const shared::ConfigSource& source) {
   c.hub_route = source.boolean("APP_HUB_ROUTE", c.hub_route);
   c.hub_max_streams = static_cast<std::size_t>(source.integer("APP_HUB_MAX_STREAMS", 64, 1, 4096));
   c.hub_stall_timeout = source.duration("APP_HUB_STALL_TIMEOUT", c.hub_stall_timeout, seconds(1), seconds(3600));
+  c.hub_keepalive = source.duration("APP_HUB_KEEPALIVE", c.hub_keepalive, milliseconds(50), seconds(300));
   c.relay_buffer_bytes = source.size("APP_RELAY_BUFFER", c.relay_buffer_bytes, 4096, 64ull * 1024 * 1024);
 
   c.auth = source.one_of("APP_AUTH", "none", {"none", "alb-oidc", "token"});

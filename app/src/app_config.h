@@ -25,6 +25,7 @@ struct AppConfig {
   bool hub_route = true;                               // APP_HUB_ROUTE: serve /.well-known/mercure*
   std::size_t hub_max_streams = 64;                    // APP_HUB_MAX_STREAMS: open hub streams at once
   std::chrono::milliseconds hub_stall_timeout{90'000};  // APP_HUB_STALL_TIMEOUT: no byte from the hub
+  std::chrono::milliseconds hub_keepalive{10'000};     // APP_HUB_KEEPALIVE: comment to idle clients
   std::size_t relay_buffer_bytes = 1024 * 1024;        // APP_RELAY_BUFFER: per-stream buffer bound
 
   std::string auth = "none";                 // APP_AUTH: none|alb-oidc|token

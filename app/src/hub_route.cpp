@@ -77,6 +77,7 @@ void HubRoute::relay(const httplib::Request& req, httplib::Response& res) {
   options.body_timeout = std::chrono::seconds(10);
   options.whole_body_bound = config_.relay_buffer_bytes;
   options.silent_stream_content_type = "text/event-stream";
+  options.idle_comment_interval = config_.hub_keepalive;
   auto gauge = &open_gauge_;
   options.on_done = [open, gauge] { gauge->set(static_cast<double>(open->fetch_sub(1) - 1)); };
   res.set_header("Cache-Control", "no-store");

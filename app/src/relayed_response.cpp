@@ -1,5 +1,6 @@
 #include "relayed_response.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 
@@ -92,13 +93,36 @@ void send_relayed(const std::shared_ptr<UpstreamRelay>& relay, httplib::Response
 
   // Streamed: hand over pieces as they come; the releaser runs when the response is over,
   // whether it ended or the client left.
+  struct StreamState {
+    bool at_event_boundary = true;
+    std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+  };
+  auto stream = std::make_shared<StreamState>();
+  const bool event_stream = content_type.rfind("text/event-stream", 0) == 0;
+  const auto idle_interval = event_stream ? options.idle_comment_interval : std::chrono::milliseconds(0);
+  const auto wait = idle_interval.count() > 0 ? std::min<std::chrono::milliseconds>(idle_interval, std::chrono::seconds(1))
+                                              : std::chrono::milliseconds(1000);
   res.set_chunked_content_provider(
       content_type,
-      [relay](std::size_t, httplib::DataSink& sink) {
-        auto piece = relay->take(std::chrono::seconds(1));
-        if (!piece.bytes.empty() && !sink.write(piece.bytes.data(), piece.bytes.size())) {
-          relay->cancel();
-          return false;
+      [relay, stream, idle_interval, wait](std::size_t, httplib::DataSink& sink) {
+        auto piece = relay->take(wait);
+        const auto now = std::chrono::steady_clock::now();
+        if (!piece.bytes.empty()) {
+          if (!sink.write(piece.bytes.data(), piece.bytes.size())) {
+            relay->cancel();
+            return false;
+          }
+          stream->last_write = now;
+          const auto& b = piece.bytes;
+          stream->at_event_boundary = (b.size() >= 2 && b.compare(b.size() - 2, 2, "\n\n") == 0) ||
+                                      (b.size() >= 4 && b.compare(b.size() - 4, 4, "\r\n\r\n") == 0);
+        } else if (idle_interval.count() > 0 && stream->at_event_boundary && now - stream->last_write >= idle_interval) {
+          static constexpr char kComment[] = ":\n\n";
+          if (!sink.write(kComment, sizeof kComment - 1)) {
+            relay->cancel();
+            return false;
+          }
+          stream->last_write = now;
         }
         if (piece.finished) sink.done();
         return true;

@@ -23,6 +23,10 @@ struct RelayOptions {
   // When the head does not come in time but the exchange is alive (an event stream that has not
   // said anything yet), answer as if it had said this instead of 504; empty = 504.
   std::string silent_stream_content_type;
+  // For event streams: when nothing came for this long, send the client an SSE comment line (at
+  // an event boundary only). Finds clients that left while the upstream is quiet, so that their
+  // place in a stream budget is given back soon; 0 = never.
+  std::chrono::milliseconds idle_comment_interval{0};
   // Runs once when the client's response is over (streamed or not).
   std::function<void()> on_done;
 };
