@@ -32,6 +32,7 @@ def machine_info():
             mem_kib = int(line.split()[1])
     return {"cpus": os.cpu_count(), "cpu_model": model, "memory_gib": mem_kib / 2**20,
             "kernel": platform.release(), "load_before": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+            "nice": os.nice(0),
             "started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 

@@ -44,7 +44,7 @@ def markdown(results, machine, command):
         f"Command: `{command}`",
         "",
         f"Machine: {machine['cpus']} CPUs ({machine['cpu_model']}), {machine['memory_gib']:.1f} GiB RAM, "
-        f"Linux {machine['kernel']}; load average {machine['load_before']} before and "
+        f"Linux {machine['kernel']}; niceness {machine.get('nice', 0)}; load average {machine['load_before']} before and "
         f"{machine.get('load_after', '?')} after the run (the machine is shared: other builds ran "
         "during it). Started {started}, took {minutes:.1f} min.".format(
             started=machine["started"], minutes=machine.get("minutes", 0)),
@@ -112,8 +112,8 @@ def request_path_markdown(runs, targets):
         if problem is None and errors:
             problem = errors[0]
         note = ("n/a: " + str(problem).replace("|", "/")[:120]) if problem else None
-        lines.append(f"| {label} | {cell(per_metric['rps'], note)} | {cell(per_metric['p50_ms'], note)} | "
-                     f"{cell(per_metric['p99_ms'], note)} | {cell(per_metric['cpu_cores'], note)} |")
+        lines.append(f"| {label} | {cell(per_metric['rps'], note)} | {cell(per_metric['p50_ms'])} | "
+                     f"{cell(per_metric['p99_ms'])} | {cell(per_metric['cpu_cores'])} |")
     app, nginx = summaries.get("app", {}), summaries.get("nginx", {})
     if app.get("rps") and nginx.get("rps") and app.get("p99_ms") and nginx.get("p99_ms"):
         throughput_cost = 100.0 * (nginx["rps"]["median"] / app["rps"]["median"] - 1)

@@ -66,6 +66,18 @@ int64_t kib_field(const std::string& path, const std::string& name) {
 
 }  // namespace
 
+int64_t kernel_tcp_buffer_bytes() {
+  std::ifstream sockstat("/proc/net/sockstat");
+  std::string line;
+  while (std::getline(sockstat, line)) {
+    if (line.rfind("TCP:", 0) != 0) continue;
+    const auto at = line.find(" mem ");
+    if (at == std::string::npos) return 0;
+    return std::atoll(line.c_str() + at + 5) * static_cast<int64_t>(sysconf(_SC_PAGESIZE));
+  }
+  return 0;
+}
+
 ProcessUsage ProcessSampler::sample() const {
   ProcessUsage usage;
   if (roots_.empty()) return usage;

@@ -15,6 +15,10 @@ struct ProcessUsage {
   double cpu_seconds = 0;  // user + system
 };
 
+// Memory the kernel holds for all TCP socket buffers (/proc/net/sockstat "TCP: ... mem N",
+// in pages): where a slow consumer's backlog sits before a server has to buffer it itself.
+int64_t kernel_tcp_buffer_bytes();
+
 class ProcessSampler {
  public:
   // `roots` are the servers' top processes; their descendants are found at each sample.

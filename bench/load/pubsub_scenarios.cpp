@@ -275,6 +275,7 @@ json run_deliver(const LoadOptions& options) {
   pause_ms(settle_ms);
   const ProcessUsage connected = setup.sampler.sample();
   out["server_connected"] = usage_json(connected);
+  out["kernel_tcp_buffers_connected_bytes"] = kernel_tcp_buffer_bytes();
   const uint64_t ok = out["connect"]["ok"].get<uint64_t>();
   if (ok > 0 && !setup.sampler.empty()) {
     out["rss_per_subscriber_bytes"] = static_cast<double>(connected.rss_bytes - before.rss_bytes) / static_cast<double>(ok);
@@ -296,6 +297,7 @@ json run_deliver(const LoadOptions& options) {
     const RequestDriverResult result = publisher.publish(closed_loop ? 0 : rate, seconds, true);
     const ProcessUsage end = setup.sampler.sample();
     const ProcessUsage generator_end = generator.sample();
+    out["kernel_tcp_buffers_published_bytes"] = kernel_tcp_buffer_bytes();
     out["generator_cpu_cores"] = result.elapsed_seconds > 0
         ? (generator_end.cpu_seconds - generator_start.cpu_seconds) / result.elapsed_seconds : 0.0;
     pause_ms(drain_ms);
