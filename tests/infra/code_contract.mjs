@@ -7,7 +7,7 @@
 // prefix: read_server_config(source, "AGENT", "127.0.0.1:8000") reads AGENT_LISTEN and every
 // PREFIX + "_SUFFIX" that libshared's server config reads; a name put together as
 // "MERCURE_" + role + "_JWT_KEY" counts for every all-capitals word literal ("PUBLISHER") of the
-// same sources.
+// same sources, and a "PREFIX_" literal completed at run time with an upper-cased service id.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -56,6 +56,12 @@ export function readCodeContract(sourceDir) {
     for (const m of text.matchAll(/"([A-Z][A-Z0-9_]*_)"\s*\+\s*\w+\s*\+\s*"(_[A-Z0-9_]+)"/g)) {
       for (const w of words) settings.add(m[1] + w + m[2]);
     }
+
+    // std::string name = "AWS_ENDPOINT_URL_"; name += upper(service id): each lower-case id
+    // literal ("bedrock-runtime") in the same sources completes such a prefix.
+    const prefixes = [...text.matchAll(/"([A-Z][A-Z0-9_]*_)"/g)].map((m) => m[1]);
+    const ids = new Set([...text.matchAll(/"([a-z][a-z0-9]*(?:-[a-z0-9]+)*)"/g)].map((m) => m[1]));
+    for (const p of prefixes) for (const id of ids) settings.add(p + id.toUpperCase().replace(/-/g, '_'));
 
     let listen = null;
     const direct = own.match(/\.listen\(\s*"([A-Z][A-Z0-9_]*_LISTEN)"\s*,\s*"([^"]+)"\s*\)/);

@@ -109,6 +109,7 @@ module "ecs" {
   model_provider      = var.model_provider
   bedrock_model_id    = var.bedrock_model_id
   app_auth            = var.app_auth
+  alb_arn             = module.alb.alb_arn
   extra_environment   = var.extra_environment
   hub_redis_url       = var.hub_redis ? module.redis[0].url : ""
   tags                = local.tags

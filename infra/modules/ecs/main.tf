@@ -36,8 +36,14 @@ locals {
     APP_AGENT_URL    = "http://127.0.0.1:8000"
     APP_HUB_UPSTREAM = "http://127.0.0.1:3701"
     APP_AUTH         = var.app_auth
-    LOG_LEVEL        = var.log_level
-    LOG_FORMAT       = "json"
+    # Behind the ALB's HTTPS: Secure cookies and HSTS. With APP_AUTH=alb-oidc the app verifies
+    # the ALB's x-amzn-oidc-data JWT: signed by this ALB, keys from the region's ELB key server.
+    APP_COOKIE_SECURE   = "1"
+    APP_HSTS            = "1"
+    APP_OIDC_SIGNER_ARN = var.app_auth == "alb-oidc" ? var.alb_arn : ""
+    APP_OIDC_KEYS_URL   = var.app_auth == "alb-oidc" ? "https://public-keys.auth.elb.${local.region}.amazonaws.com" : ""
+    LOG_LEVEL           = var.log_level
+    LOG_FORMAT          = "json"
   }
   app_environment = merge(local.app_environment_defaults, lookup(var.extra_environment, "app", {}))
 

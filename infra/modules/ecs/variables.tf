@@ -83,6 +83,12 @@ variable "app_auth" {
   }
 }
 
+variable "alb_arn" {
+  type        = string
+  description = "ARN of the ALB in front of the app; with APP_AUTH=alb-oidc the app accepts only identities this ALB signed."
+  default     = ""
+}
+
 variable "log_level" {
   type        = string
   description = "LOG_LEVEL for all three containers."
