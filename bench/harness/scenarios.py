@@ -171,6 +171,23 @@ def build_scenarios(quick):
                             "lower"),
                      Metric("slow_dropped", "slow subscribers dropped by the server", "", "higher")],
             extract=delivery_metrics))
+    # The same with a backlog no socket buffer absorbs: 10 of 100 subscribers stop reading while
+    # 32 KiB updates arrive 15 times a second (about 5 MB each over 10 s), so a server either
+    # buffers it (memory grows), or bounds it and drops the slow ones.
+    out.append(Scenario(
+        name="slow-heavy", title="5b. Slow consumers with a large backlog: 100 on one topic, 10% slow, 32 KiB at 15/s",
+        mode="deliver", subscribers=100, repeats=1,
+        args=["--subscribers", "100", "--topics", "1", "--rate", "15", "--seconds", seconds,
+              "--warmup", "0", "--payload", "32768", "--slow-fraction", "0.1",
+              "--publish-connections", "8"],
+        metrics=[Metric("p99_ms", "p99 of the reading subscribers", "ms", "lower"),
+                 Metric("rss_growth_mib", "server RSS growth while publishing", "MiB", "lower",
+                        "bounded"),
+                 Metric("kernel_tcp_growth_mib", "kernel TCP buffer growth (whole machine)", "MiB",
+                        "lower"),
+                 Metric("slow_dropped", "slow subscribers dropped by the server", "", "higher"),
+                 Metric("delivered_ratio", "delivered / expected (reading ones)", "", "higher")],
+        extract=delivery_metrics))
     out.append(Scenario(
         name="storm", title=f"6. Reconnect storm: {main:,} subscribers resume with Last-Event-ID at once",
         mode="storm", subscribers=main, repeats=1 if quick else 2,

@@ -89,6 +89,9 @@ http {{
   scgi_temp_path {dir}/scgi;
   keepalive_requests 10000000;
   keepalive_timeout 300s;
+  # Publishes up to 1 MiB kept in memory (the default 16k buffer spills 32 KiB ones to files).
+  client_max_body_size 1m;
+  client_body_buffer_size 1m;
   # History for Last-Event-ID resumption, like the hub's.
   nchan_message_buffer_length 1000;
   nchan_message_timeout 10m;
