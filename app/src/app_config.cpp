@@ -47,7 +47,8 @@ AppConfig read_app_config(const shared::ConfigSource& source) {
     if (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0)
       throw shared::ConfigError("APP_ALLOWED_ORIGINS", "each origin must start with http:// or https://: " + origin);
   }
-  c.cookie_secure = source.boolean("APP_COOKIE_SECURE", c.cookie_secure);
+  // APP_AUTH=none is the local run, on plain http: a Secure cookie would not be stored there.
+  c.cookie_secure = source.boolean("APP_COOKIE_SECURE", c.auth != "none");
   c.hsts = source.boolean("APP_HSTS", c.hsts);
 
   c.subscriber_key = source.string("MERCURE_SUBSCRIBER_JWT_KEY", "");

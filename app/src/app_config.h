@@ -37,7 +37,7 @@ struct AppConfig {
   std::size_t oidc_key_cache = 64;           // APP_OIDC_KEY_CACHE: keys kept in memory
 
   std::vector<std::string> allowed_origins;  // APP_ALLOWED_ORIGINS; empty = the request's own host
-  bool cookie_secure = true;                 // APP_COOKIE_SECURE: off only for local http
+  bool cookie_secure = true;                 // APP_COOKIE_SECURE: default on, off with APP_AUTH=none
   bool hsts = false;                         // APP_HSTS: always send HSTS (also sent behind https)
 
   std::string subscriber_key;                // MERCURE_SUBSCRIBER_JWT_KEY (HS256 secret)

@@ -229,35 +229,48 @@ export class Conversation {
   load(messages) {
     this.clear();
     for (const m of messages) {
-      if (m.role === 'user') {
-        this.addUserMessage(m.text ?? '');
-        continue;
-      }
-      const turn = this.turn(m.turn_id || `seq-${m.seq}`);
-      for (const block of m.content || []) {
-        if (block.type === 'text') turn.addText(block.text || '');
-        else if (block.type === 'tool_call') {
-          turn.addToolCall(block);
-          if ('output' in block) turn.setToolResult(block);
-        }
-      }
-      if (m.usage && (m.usage.input_tokens || m.usage.output_tokens)) turn.setUsage(m.usage.input_tokens, m.usage.output_tokens);
-      if (m.status === 'running') {
-        turn.fromHistory = true;
-      } else if (m.status === 'error') {
-        turn.fail(m.error && m.error.code, m.error && m.error.message);
-        turn.lastSeq = Infinity;
-      } else {
-        turn.finish(m.status === 'complete' ? m.stop_reason : m.status);
-        turn.lastSeq = Infinity;
-      }
+      if (m.role === 'user') this.addUserMessage(m.text ?? '');
+      else this.fill(this.turn(m.turn_id || `seq-${m.seq}`), m);
     }
     this.scrollToEnd(true);
   }
 
-  // One update from the hub. Returns the turn when the update ended it.
+  // Redraws a turn from its stored message (the store is the truth: after a turn ends, or when
+  // live updates were lost while the hub was away). Returns false while it is still running.
+  redraw(message) {
+    if (!message || message.role !== 'assistant' || !message.turn_id) return false;
+    const turn = this.turns.get(message.turn_id);
+    if (!turn || message.status === 'running') return false;
+    turn.reset();
+    this.fill(turn, message);
+    return true;
+  }
+
+  fill(turn, m) {
+    for (const block of m.content || []) {
+      if (block.type === 'text') turn.addText(block.text || '');
+      else if (block.type === 'tool_call') {
+        turn.addToolCall(block);
+        if ('output' in block) turn.setToolResult(block);
+      }
+    }
+    if (m.usage && (m.usage.input_tokens || m.usage.output_tokens)) turn.setUsage(m.usage.input_tokens, m.usage.output_tokens);
+    if (m.status === 'running') {
+      turn.fromHistory = true;
+    } else if (m.status === 'error') {
+      turn.fail(m.error && m.error.code, m.error && m.error.message);
+      turn.lastSeq = Infinity;
+    } else {
+      turn.finish(m.status === 'complete' ? m.stop_reason : m.status);
+      turn.lastSeq = Infinity;
+    }
+  }
+
+  // One update from the hub. Returns null when it changed nothing (a replay), otherwise
+  // {turn, ended}.
   apply(update) {
     if (!update || typeof update !== 'object' || !update.turn_id) return null;
+    if (this.turns.get(update.turn_id)?.lastSeq === Infinity) return null;
     const turn = this.turn(update.turn_id);
     const seq = Number(update.seq) || 0;
     if (update.type === 'turn.start' && turn.fromHistory && turn.lastSeq === 0) {
@@ -267,6 +280,8 @@ export class Conversation {
     }
     if (seq && seq <= turn.lastSeq) return null;
     if (seq) turn.lastSeq = seq;
+    // How many live updates this turn took (tests read it to tell a resumed stream from a redraw).
+    turn.node.dataset.liveUpdates = String(Number(turn.node.dataset.liveUpdates || 0) + 1);
     switch (update.type) {
       case 'turn.start':
         turn.setStreaming(true);
@@ -290,15 +305,15 @@ export class Conversation {
       case 'turn.done':
         turn.finish(update.stop_reason);
         this.scrollToEnd(false);
-        return turn;
+        return { turn, ended: true };
       case 'turn.error':
         turn.fail(update.code, update.message);
         this.scrollToEnd(false);
-        return turn;
+        return { turn, ended: true };
       default:
         break;
     }
     this.scrollToEnd(false);
-    return null;
+    return { turn, ended: false };
   }
 }

@@ -1,7 +1,10 @@
 // The live stream of one session's turn updates from the hub (Mercure over EventSource). The
 // browser's EventSource resumes by itself with Last-Event-ID when a connection drops; when it
-// gives up (the hub answered an error, e.g. while it restarts), this reconnects with backoff from
-// the last event id seen, renewing the subscriber cookie first in case it expired.
+// gives up (the hub answered an error, e.g. while it restarts), this reconnects with backoff,
+// renewing the subscriber cookie first in case it expired, and asks for the hub's whole history
+// of the topic: a restarted hub no longer knows the last event id seen, but it has what was
+// published since it came back (the agent holds updates while the hub is away). The view drops
+// what it already has (per-turn seq).
 export class HubStream {
   constructor({ onUpdate, onState, renewCookie }) {
     this.onUpdate = onUpdate;
@@ -105,6 +108,7 @@ export class HubStream {
       } catch {
         // The app may be down too; the stream attempt below reports the state either way.
       }
+      this.lastEventId = 'earliest';
       this.connect();
     }, delay);
   }

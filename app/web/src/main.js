@@ -70,6 +70,7 @@ async function renewCookie() {
 // ---- the composer ---------------------------------------------------------------------------
 
 function setBusy(busy) {
+  if (busy && !state.busy) lastUpdateAt = Date.now();
   state.busy = busy;
   ui.stop.hidden = !busy;
   ui.send.hidden = busy;
@@ -88,16 +89,52 @@ const conversation = new Conversation($('messages'), $('welcome'), {
     api('POST', `/sessions/${encodeURIComponent(state.sessionId)}/approvals/${encodeURIComponent(callId)}`, { approved }),
 });
 
-const hub = new HubStream({
-  onUpdate(update) {
-    const ended = conversation.apply(update);
-    if (update.type === 'turn.start' || (update.type !== 'turn.done' && update.type !== 'turn.error' && !ended && conversation.runningTurn())) {
-      if (!state.busy) setBusy(true);
-    }
-    if (ended && !conversation.runningTurn()) {
+// The store is the truth: when a turn ends, and when a running turn has been silent for a while
+// (updates lost while the hub was away), redraw it from the stored message.
+const WATCHDOG_MS = 4000;
+let watchdog = null;
+let lastUpdateAt = 0;
+
+async function reconcile(turnId) {
+  const id = state.sessionId;
+  if (!id) return;
+  try {
+    const session = await api('GET', `/sessions/${encodeURIComponent(id)}?limit=200`);
+    if (state.sessionId !== id) return;
+    const stored = (session.messages || []).filter((m) => m.role === 'assistant' && (!turnId || m.turn_id === turnId));
+    let redrawn = false;
+    for (const m of stored) redrawn = conversation.redraw(m) || redrawn;
+    if (redrawn && !conversation.runningTurn()) {
       setBusy(false);
       hideBanner('hub-down');
-      refreshSessions();
+    }
+  } catch {
+    // The next watchdog tick tries again.
+  }
+}
+
+function armWatchdog() {
+  clearInterval(watchdog);
+  watchdog = setInterval(() => {
+    if (!state.busy) return;
+    if (Date.now() - lastUpdateAt >= WATCHDOG_MS) reconcile(null);
+  }, WATCHDOG_MS);
+}
+
+const hub = new HubStream({
+  onUpdate(update) {
+    lastUpdateAt = Date.now();
+    const change = conversation.apply(update);
+    if (!change) return;
+    if (change.ended) {
+      reconcile(change.turn.turnId);
+      if (!conversation.runningTurn()) {
+        setBusy(false);
+        hideBanner('hub-down');
+        refreshSessions();
+      }
+    } else if (!state.busy) {
+      setBusy(true);
     }
   },
   onState: setConnection,
@@ -308,6 +345,7 @@ async function start() {
     applyTheme(null);
   }
   wire();
+  armWatchdog();
   try {
     await renewCookie();
   } catch (error) {

@@ -68,7 +68,7 @@ export class SessionList {
     rename.type = 'button';
     rename.setAttribute('aria-label', `Rename “${session.title || 'New chat'}”`);
     rename.addEventListener('click', () => this.startRename(li, session));
-    const del = el('button', 'session-action delete', '🗑');
+    const del = el('button', 'session-action delete', '✕');
     del.type = 'button';
     del.setAttribute('aria-label', `Delete “${session.title || 'New chat'}”`);
     let armed = null;
@@ -79,7 +79,7 @@ export class SessionList {
         armed = setTimeout(() => {
           armed = null;
           del.classList.remove('armed');
-          del.textContent = '🗑';
+          del.textContent = '✕';
         }, 4000);
         return;
       }
