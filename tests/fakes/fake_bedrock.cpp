@@ -20,6 +20,8 @@ void send_aws_error(httplib::Response& res, int status, const std::string& type,
 FakeBedrock::FakeBedrock(FakeBedrockOptions options) : options_(std::move(options)) {
   add_script(options_.script);
   server_.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  // Idle keep-alive connections hold a worker; a short timeout keeps stop() quick.
+  server_.set_keep_alive_timeout(1);
   server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
