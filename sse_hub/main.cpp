@@ -3,6 +3,7 @@
 
 #include "hub_config.h"
 #include "hub_server.h"
+#include "redis_bridge.h"
 #include "shared/logging.h"
 #include "shared/metrics.h"
 #include "shared/shutdown.h"
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
   hub::HubServer server(config, metrics);
   try {
     server.bind();
+  } catch (const hub::RedisError& e) {
+    std::fprintf(stderr, "sse_hub: HUB_REDIS_URL: %s\n", e.what());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sse_hub: HUB_LISTEN: %s\n", e.what());
     return 1;

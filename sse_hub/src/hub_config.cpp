@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "redis_bridge.h"
+
 namespace hub {
 namespace {
 
@@ -83,10 +85,11 @@ HubConfig read_hub_config(const shared::ConfigSource& source) {
   c.selector_cache = static_cast<std::size_t>(source.integer("HUB_SELECTOR_CACHE", 10'000, 16, 10'000'000));
 
   c.redis_url = source.string("HUB_REDIS_URL", "");
-  if (!c.redis_url.empty() && c.redis_url.rfind("redis://", 0) != 0) {
-    throw shared::ConfigError("HUB_REDIS_URL", "must look like redis://host:port[/db]");
+  if (!c.redis_url.empty() && !parse_redis_url(c.redis_url)) {
+    throw shared::ConfigError("HUB_REDIS_URL", "must look like redis://[:password@]host[:port][/db]");
   }
   c.redis_channel = source.string("HUB_REDIS_CHANNEL", c.redis_channel);
+  if (c.redis_channel.empty()) throw shared::ConfigError("HUB_REDIS_CHANNEL", "must not be empty");
   c.redis_timeout = source.duration("HUB_REDIS_TIMEOUT", c.redis_timeout, milliseconds(10), std::chrono::minutes(1));
   return c;
 }

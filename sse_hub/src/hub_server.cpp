@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "connection.h"
+#include "redis_bridge.h"
 #include "shared/logging.h"
 
 namespace hub {
@@ -33,7 +34,13 @@ HubServer::HubServer(HubConfig config, shared::MetricsRegistry& metrics)
     EventLoop* l = loop.get();
     bus_.add_listener([l](const UpdatePtr& update) { l->post_update(update); });
   }
-  context_.publish = [this](Update update) { bus_.publish(std::move(update)); };
+  if (config_.redis_url.empty()) {
+    context_.publish = [this](Update update) { bus_.publish(std::move(update)); };
+  } else {
+    redis_ = std::make_unique<RedisBridge>(*parse_redis_url(config_.redis_url), config_.redis_channel,
+                                           config_.history_size, config_.redis_timeout, bus_);
+    context_.publish = [this](Update update) { redis_->publish(update); };
+  }
   if (context_.publisher.has_keys() == false) {
     shared::log::warn("MERCURE_PUBLISHER_JWT_KEY is not set: every publish is refused with 401");
   }
@@ -45,6 +52,7 @@ HubServer::HubServer(HubConfig config, shared::MetricsRegistry& metrics)
 }
 
 HubServer::~HubServer() {
+  if (redis_) redis_->stop();
   for (auto& loop : loops_) loop->stop();
 }
 
@@ -58,6 +66,7 @@ int HubServer::bind() {
   acceptor_->bind(endpoint);
   acceptor_->listen(asio::socket_base::max_listen_connections);
   accept_retry_ = std::make_unique<asio::steady_timer>(context);
+  if (redis_) redis_->start();
   return acceptor_->local_endpoint().port();
 }
 
@@ -98,7 +107,8 @@ bool HubServer::run() {
                                           {"threads", loops_.size()},
                                           {"history_size", config_.history_size},
                                           {"anonymous", config_.anonymous},
-                                          {"subscriptions", config_.subscriptions}});
+                                          {"subscriptions", config_.subscriptions},
+                                          {"redis", !config_.redis_url.empty()}});
   {
     std::unique_lock lock(mutex_);
     cv_.wait(lock, [this] { return stop_requested_; });
@@ -116,6 +126,7 @@ bool HubServer::run() {
     std::this_thread::sleep_for(kDrainPoll);
   }
   const bool drained = context_.connections.load() == 0;
+  if (redis_) redis_->stop();
   for (auto& loop : loops_) loop->stop();
   return drained;
 }

@@ -22,6 +22,8 @@
 namespace hub {
 
 
+class RedisBridge;
+
 class HubServer {
  public:
   HubServer(HubConfig config, shared::MetricsRegistry& metrics);
@@ -29,7 +31,8 @@ class HubServer {
   HubServer(const HubServer&) = delete;
   HubServer& operator=(const HubServer&) = delete;
 
-  // Binds HUB_LISTEN; returns the port (useful with port 0). Throws on failure.
+  // Binds HUB_LISTEN (and, with HUB_REDIS_URL, connects to Redis and loads the shared history);
+  // returns the port (useful with port 0). Throws on failure.
   int bind();
   // Serves until stop(); returns true when every connection closed within the drain time.
   bool run();
@@ -49,6 +52,7 @@ class HubServer {
   std::vector<std::unique_ptr<EventLoop>> loops_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   std::unique_ptr<boost::asio::steady_timer> accept_retry_;
+  std::unique_ptr<RedisBridge> redis_;
   std::size_t next_loop_ = 0;
 
   std::mutex mutex_;

@@ -3,6 +3,7 @@
 #include <boost/beast/http.hpp>
 
 #include "event_loop.h"
+#include "redis_bridge.h"
 #include "hub_context.h"
 #include "shared/logging.h"
 #include "url_form.h"
@@ -100,7 +101,12 @@ HttpResponse publish(const HttpRequest& request, EventLoop& loop) {
     if (!allowed) return unauthorized(hub, "topic not allowed by mercure.publish");
   }
   std::string id = update.id;
-  hub.publish(std::move(update));
+  try {
+    hub.publish(std::move(update));
+  } catch (const RedisError& e) {
+    shared::log::error("publish failed", {{"error", e.what()}});
+    return text_error(503, "Service Unavailable");
+  }
   hub.metrics.published.inc();
   HttpResponse r;
   r.header("Content-Type", "text/plain; charset=utf-8");
@@ -290,7 +296,11 @@ void announce_subscription(HubContext& hub, const SubscriptionInfo& info, bool a
     update.is_private = true;
     update.id = new_urn_uuid();
     update.data = subscription_json(info, topic, active, true).dump(2);
-    hub.publish(std::move(update));
+    try {
+      hub.publish(std::move(update));
+    } catch (const RedisError& e) {
+      shared::log::warn("subscription event not published", {{"error", e.what()}});
+    }
   }
 }
 
