@@ -243,7 +243,8 @@ async function send() {
       const started = await api('POST', `/sessions/${encodeURIComponent(id)}/messages`, { text });
       if (started && started.turn_id && state.sessionId === id) conversation.turn(started.turn_id);
     } catch (error) {
-      node.classList.add('failed');
+      // Not sent: the words go back into the box for another try, not into the conversation.
+      node.remove();
       setBusy(false);
       if (!ui.input.value) ui.input.value = text;
       autosize();
