@@ -33,6 +33,18 @@ TEST(AwsSettings, RegionFallsBackToTheProfilesRegion) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(AwsSettings, ProfileEndpointUrlAppliesWhenTheEnvironmentSetsNone) {
+  auto dir = std::filesystem::temp_directory_path() / ("aws-settings-ep-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "config") << "[default]\nregion = us-west-1\nendpoint_url = http://127.0.0.1:4566\n";
+  auto s = read_aws_settings(ConfigSource(std::map<std::string, std::string>{{"AWS_CONFIG_FILE", (dir / "config").string()}}));
+  EXPECT_EQ(resolve_endpoint(s, "dynamodb"), "http://127.0.0.1:4566");
+  auto env = read_aws_settings(ConfigSource(std::map<std::string, std::string>{
+      {"AWS_CONFIG_FILE", (dir / "config").string()}, {"AWS_ENDPOINT_URL", "http://127.0.0.1:9"}}));
+  EXPECT_EQ(resolve_endpoint(env, "dynamodb"), "http://127.0.0.1:9");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(AwsSettings, MalformedRegionNamesTheSetting) {
   try {
     read_aws_settings(ConfigSource(std::map<std::string, std::string>{{"AWS_REGION", "US EAST"}}));

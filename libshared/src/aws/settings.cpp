@@ -51,8 +51,8 @@ AwsSettings read_aws_settings(const ConfigSource& source) {
   s.config_file = source.string("AWS_CONFIG_FILE", "");
   s.region = source.string("AWS_REGION", "");
   if (s.region.empty()) s.region = source.string("AWS_DEFAULT_REGION", "");
+  const ProfileSection profile = load_profile(s, s.profile);
   if (s.region.empty()) {
-    auto profile = load_profile(s, s.profile);
     if (auto it = profile.find("region"); it != profile.end()) s.region = it->second;
   }
   if (!s.region.empty() && !region_is_valid(s.region))
@@ -60,6 +60,13 @@ AwsSettings read_aws_settings(const ConfigSource& source) {
 
   s.ignore_configured_endpoint_urls = source.boolean("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", false);
   s.endpoint_url_all = optional_url(source, "AWS_ENDPOINT_URL");
+  // As the SDKs do, the profile's endpoint_url applies when the environment sets none.
+  if (s.endpoint_url_all.empty()) {
+    if (auto it = profile.find("endpoint_url"); it != profile.end() && !it->second.empty()) {
+      ConfigSource from_profile(std::map<std::string, std::string>{{"AWS_ENDPOINT_URL", it->second}});
+      s.endpoint_url_all = from_profile.url("AWS_ENDPOINT_URL", "");
+    }
+  }
   for (const auto& service : kServices) {
     const std::string var = endpoint_variable(service.id);
     std::string url = optional_url(source, var);

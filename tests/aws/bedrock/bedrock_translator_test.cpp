@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "model/bedrock_converse_request.h"
+#include "model/bedrock_provider.h"
 #include "model/bedrock_stream_translator.h"
 
 using namespace agent::model;
@@ -132,4 +133,35 @@ TEST(ConverseResponse, NonStreamingAnswerBecomesTheSameEvents) {
   EXPECT_EQ(nlohmann::json::parse(out[2].text)["tz"], "UTC");
   EXPECT_EQ(out[4].stop_reason, "tool_use");
   EXPECT_EQ(out[5].latency_ms, 9);
+}
+
+TEST(BedrockSettings, ReadsTheSettingsAndNamesABadOne) {
+  shared::ConfigSource src(std::map<std::string, std::string>{{"BEDROCK_MODEL_ID", "amazon.nova-lite-v1:0"},
+                                                              {"BEDROCK_STALL_TIMEOUT", "15s"},
+                                                              {"BEDROCK_STREAMING", "false"},
+                                                              {"AWS_REGION", "eu-central-1"},
+                                                              {"HOME", "/nonexistent"}});
+  BedrockSettings s = read_bedrock_settings(src);
+  EXPECT_EQ(s.model_id, "amazon.nova-lite-v1:0");
+  EXPECT_EQ(s.stall_timeout, std::chrono::seconds(15));
+  EXPECT_FALSE(s.streaming);
+  EXPECT_EQ(s.aws.region, "eu-central-1");
+  shared::ConfigSource bad(std::map<std::string, std::string>{{"BEDROCK_STALL_TIMEOUT", "soon"}});
+  try {
+    read_bedrock_settings(bad);
+    FAIL();
+  } catch (const shared::ConfigError& e) {
+    EXPECT_EQ(e.setting(), "BEDROCK_STALL_TIMEOUT");
+  }
+}
+
+TEST(BedrockSettings, ProviderNeedsARegionOrAnEndpoint) {
+  BedrockSettings s;
+  s.model_id = "m";
+  try {
+    make_bedrock_provider(s, shared::aws::make_static_credentials({"a", "b", "", std::nullopt}));
+    FAIL();
+  } catch (const shared::ConfigError& e) {
+    EXPECT_EQ(e.setting(), "AWS_REGION");
+  }
 }
