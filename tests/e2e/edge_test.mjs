@@ -15,7 +15,7 @@ describe('edge (ALB + WAF) in front of the task', () => {
   let edge;
 
   before(async () => {
-    stack = await ProductionLikeStack.start();
+    stack = await ProductionLikeStack.start({ model: 'demo' });
     edge = EdgeClient.forStack(stack);
   });
 

@@ -45,7 +45,7 @@ function locateSourceDir(sourceDir) {
 
 // Where the fake Bedrock lands in the build folder (tests/fakes builds it).
 export function fakeBedrockPath(binDir) {
-  return join(binDir, 'tests', 'fakes', 'fake_bedrock');
+  return join(binDir, 'fakes', 'fake_bedrock');
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -180,9 +180,8 @@ export class ProductionLikeStack {
           env: {
             ...base,
             FAKE_BEDROCK_LISTEN: `127.0.0.1:${TASK_PORTS.model}`,
-            AWS_REGION: 'us-east-1',
-            AWS_ACCESS_KEY_ID: this.secrets.awsAccessKeyId,
-            AWS_SECRET_ACCESS_KEY: this.secrets.awsSecretAccessKey,
+            FAKE_BEDROCK_ACCESS_KEY_ID: this.secrets.awsAccessKeyId,
+            FAKE_BEDROCK_SECRET_ACCESS_KEY: this.secrets.awsSecretAccessKey,
             ...extra,
           },
         };
@@ -283,12 +282,32 @@ export class ProductionLikeStack {
     return { ...res, json };
   }
 
+  // Appends scripted answers to the fake Bedrock (see tests/fakes/fake_bedrock.h): each is used
+  // once, in order, before it falls back to its default answers.
+  async scriptModel(responses) {
+    const res = await this.insideHttp(`http://127.0.0.1:${TASK_PORTS.model}/_fake/script`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: responses,
+    });
+    if (res.status < 200 || res.status >= 300) throw new Error(`scripting the fake Bedrock: ${res.status} ${res.body}`);
+  }
+
+  async resetModel() {
+    await this.insideHttp(`http://127.0.0.1:${TASK_PORTS.model}/_fake/reset`, { method: 'POST', body: '' });
+  }
+
+  // The signed model calls the fake Bedrock received: [{path, model_id, stream, body}].
+  async modelRequests() {
+    const res = await this.insideHttp(`http://127.0.0.1:${TASK_PORTS.model}/_fake/requests`);
+    return JSON.parse(res.body);
+  }
+
   readinessUrl(name) {
     switch (name) {
       case 'store': return `http://127.0.0.1:${TASK_PORTS.store}/`;
       case 'model': return `http://127.0.0.1:${TASK_PORTS.model}/healthz`;
       case 'hub': return `http://127.0.0.1:${TASK_PORTS.hub}/healthz`;
-      case 'agent': return `http://127.0.0.1:${TASK_PORTS.agent}/healthz`;
+      // Ready means the store (its table made) and the hub answer, not just the process.
+      case 'agent': return `http://127.0.0.1:${TASK_PORTS.agent}/readyz`;
       case 'app': return `http://127.0.0.1:${TASK_PORTS.app}/healthz`;
       case 'edge': return `http://${this.namespace.taskAddress}:${EDGE_PORTS.http}/healthz`;
       default: throw new Error(`unknown component ${name}`);

@@ -1,0 +1,35 @@
+// Headless Chromium (Debian's) driven by playwright-core, pointed at the edge. The edge's
+// certificate comes from this run's own CA, which the browser is told to accept.
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export async function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+// A page of the product signed in as `user` of the stack (a bearer token on every request, as an
+// API gateway or the ALB's OIDC would add an identity), with console errors collected.
+export async function openProductPage(browser, stack, user) {
+  const extraHTTPHeaders = {};
+  if (stack.appAuth === 'token') extraHTTPHeaders.Authorization = `Bearer ${stack.users[user]}`;
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, extraHTTPHeaders });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  const consoleErrors = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (err) => consoleErrors.push(err.message));
+  await page.goto(`${stack.edgeUrl}/`, { waitUntil: 'domcontentloaded' });
+  return { context, page, consoleErrors };
+}
