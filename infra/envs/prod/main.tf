@@ -60,6 +60,7 @@ module "security" {
   name                  = local.name
   vpc_id                = module.network.vpc_id
   allowed_ingress_cidrs = var.allowed_ingress_cidrs
+  alb_oidc_egress       = var.app_auth == "alb-oidc"
   tags                  = local.tags
 }
 

@@ -49,6 +49,18 @@ resource "aws_vpc_security_group_egress_rule" "alb_to_task" {
   referenced_security_group_id = aws_security_group.task.id
 }
 
+# With OIDC sign-in the ALB itself calls the identity provider's token and user-info endpoints.
+resource "aws_vpc_security_group_egress_rule" "alb_to_idp" {
+  count = var.alb_oidc_egress ? 1 : 0
+
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTPS to the OIDC identity provider"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
 resource "aws_vpc_security_group_ingress_rule" "task_from_alb" {
   for_each = local.task_ports
 

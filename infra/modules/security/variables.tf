@@ -26,6 +26,12 @@ variable "task_egress_ports" {
   default     = [443]
 }
 
+variable "alb_oidc_egress" {
+  type        = bool
+  description = "Let the ALB open HTTPS connections out (needed when it signs users in with OIDC)."
+  default     = false
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags added to every resource."
