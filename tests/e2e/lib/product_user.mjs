@@ -17,8 +17,8 @@ export class ProductUser {
     return { Authorization: `Bearer ${this.token}`, Origin: this.stack.edgeUrl, ...extra };
   }
 
-  async api(method, path, { body, headers } = {}) {
-    return this.edge.request(method, `/api${path}`, { body, headers: this.headers(headers) });
+  async api(method, path, { body, headers, timeoutMs } = {}) {
+    return this.edge.request(method, `/api${path}`, { body, headers: this.headers(headers), timeoutMs });
   }
 
   // Signs in to the hub: keeps the mercureAuthorization cookie and the topic prefix.
@@ -40,8 +40,8 @@ export class ProductUser {
     return res.json;
   }
 
-  async sendMessage(sessionId, text) {
-    return this.api('POST', `/sessions/${encodeURIComponent(sessionId)}/messages`, { body: { text } });
+  async sendMessage(sessionId, text, { timeoutMs } = {}) {
+    return this.api('POST', `/sessions/${encodeURIComponent(sessionId)}/messages`, { body: { text }, timeoutMs });
   }
 
   async getSession(sessionId) {

@@ -205,6 +205,10 @@ export class ProductionLikeStack {
             ...this.awsEnv(),
             AGENT_LISTEN: `127.0.0.1:${TASK_PORTS.agent}`,
             AGENT_DRAIN_TIMEOUT: this.drainTimeout,
+            // Scaled down like the drain: running turns get this long to finish on SIGTERM, then
+            // queued updates this long to reach the hub, all inside the drain time.
+            AGENT_SHUTDOWN_GRACE: '3s',
+            AGENT_PUBLISH_DRAIN_TIMEOUT: '2s',
             AGENT_STORE: 'dynamodb',
             AGENT_DYNAMODB_TABLE: this.tableName,
             AGENT_DYNAMODB_CREATE_TABLE: '1',

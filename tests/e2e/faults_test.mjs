@@ -1,0 +1,211 @@
+// Faults in the running task, each followed by a check that nothing was lost: the agent killed
+// mid-turn and restarted, the store unreachable for a few seconds, and SIGTERM to all three while
+// a turn streams to a subscriber. Works with either model the stack runs (long answers come from
+// a scripted fake Bedrock or from the demo model slowed down); Bedrock's own faults are in
+// model_faults_test.mjs.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { ProductionLikeStack } from './lib/production_like_stack.mjs';
+import { ProductUser, isTurnEnd, turnProblems, turnText, turnUpdates } from './lib/product_user.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A long answer streamed slowly: about 4 s of text.delta updates, so that a fault lands mid-turn.
+function slowAnswer(words = 120) {
+  const text = Array.from({ length: words }, (_, i) => `word${i + 1}`).join(' ') + '.';
+  return { text, response: { kind: 'text', text, chunking: 24, delay_ms: 35, stop_reason: 'end_turn' } };
+}
+
+async function scriptSlowAnswer(stack, words) {
+  if (stack.model === 'fake-bedrock') await stack.scriptModel([slowAnswer(words).response]);
+}
+
+function messagesOf(session) {
+  return session.messages || [];
+}
+
+function messageText(message) {
+  if (typeof message.text === 'string') return message.text;
+  if (Array.isArray(message.content)) return message.content.map((c) => c.text || '').join('');
+  return '';
+}
+
+async function waitForTurnEnd(stream, turnId, timeoutMs = 60_000) {
+  await stream.waitFor((events) => turnUpdates(events).some((u) => u.data.turn_id === turnId && isTurnEnd(u)), timeoutMs);
+  return turnUpdates(stream.events).filter((u) => u.data.turn_id === turnId);
+}
+
+// Sends a message, retrying while the session still reports a running turn (409) or the
+// service is briefly unavailable; returns the 202 answer.
+async function sendWhenFree(user, sessionId, text, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await user.sendMessage(sessionId, text);
+    if (last.status === 202) return last;
+    if (![409, 502, 503].includes(last.status)) break;
+    await sleep(250);
+  }
+  throw new Error(`could not send: ${last.status} ${last.body}`);
+}
+
+describe('faults in the task lose nothing', () => {
+  let stack;
+  let alice;
+
+  before(async () => {
+    stack = await ProductionLikeStack.start({ appAuth: 'token', model: 'demo', extraEnv: { agent: { AGENT_DEMO_DELAY: '60ms' } } });
+    alice = new ProductUser(stack, 'alice');
+    await alice.signIn();
+  });
+
+  after(async () => {
+    if (stack) await stack.stop();
+  });
+
+  test('agent killed mid-turn and restarted: the question is kept, the turn ends, the next turn completes', async () => {
+    const session = await alice.createSession();
+    const stream = await alice.subscribe(alice.topicOf(session.id));
+    try {
+      await scriptSlowAnswer(stack, 120);
+      const sent = await alice.sendMessage(session.id, 'Count slowly, please.');
+      assert.equal(sent.status, 202, sent.body);
+      const turnId = sent.json.turn_id;
+      await stream.waitFor((events) => turnUpdates(events).filter((u) => u.data.turn_id === turnId && u.data.type === 'text.delta').length >= 3, 20_000);
+
+      const killed = await stack.stopComponent('agent', { signal: 'SIGKILL' });
+      assert.equal(killed.signal, 'SIGKILL');
+      await stack.startComponent('agent');
+
+      // The user saw the answer streamed in order, seq 1..n, and then (from the restarted agent)
+      // the end of the dead turn: turn.error "interrupted", with a seq past any the turn reached.
+      await stream.waitFor((events) => turnUpdates(events).some((u) => u.data.turn_id === turnId && isTurnEnd(u)), 20_000);
+      const updates = turnUpdates(stream.events).filter((u) => u.data.turn_id === turnId);
+      const end = updates[updates.length - 1].data;
+      assert.equal(end.type, 'turn.error', JSON.stringify(end));
+      assert.equal(end.code, 'interrupted');
+      assert.ok(end.message, 'a message for the user');
+      const before = updates.slice(0, -1).map((u) => u.data.seq);
+      assert.deepEqual(before, before.map((_, i) => i + 1), 'seq 1..n before the crash');
+      assert.ok(end.seq > before[before.length - 1], 'the end comes after everything streamed');
+      const seen = turnText(updates, turnId);
+      assert.ok(seen.length > 0);
+
+      // The store still has the question; any stored part of the answer agrees with what was
+      // streamed (one is a prefix of the other: they come from the same answer).
+      const stored = await alice.getSession(session.id);
+      assert.equal(stored.status, 200, stored.body);
+      const messages = messagesOf(stored.json);
+      const question = messages.find((m) => m.role === 'user');
+      assert.ok(question, `the user's message was kept: ${stored.body.slice(0, 400)}`);
+      assert.equal(messageText(question), 'Count slowly, please.');
+      for (const m of messages.filter((x) => x.role === 'assistant')) {
+        const kept = messageText(m);
+        assert.ok(kept.startsWith(seen) || seen.startsWith(kept), `stored answer agrees with the stream: ${kept.slice(0, 80)} / ${seen.slice(0, 80)}`);
+        assert.equal(m.status, 'interrupted', `the stored answer says it was cut: ${JSON.stringify(m).slice(0, 300)}`);
+      }
+
+      // The session is usable again: a new turn is accepted (the crashed one does not hold it
+      // forever) and completes.
+      const next = await sendWhenFree(alice, session.id, 'Are you back?');
+      const nextUpdates = await waitForTurnEnd(stream, next.json.turn_id);
+      assert.deepEqual(turnProblems(turnUpdates(stream.events), next.json.turn_id), []);
+      assert.equal(nextUpdates[nextUpdates.length - 1].data.type, 'turn.done');
+      const after = await alice.getSession(session.id);
+      const texts = messagesOf(after.json).map(messageText);
+      assert.ok(texts.includes('Are you back?'), 'the new question was stored');
+    } finally {
+      stream.close();
+    }
+  });
+
+  test('store unreachable for a few seconds: turns end cleanly and no session is half-written', async (t) => {
+    const session = await alice.createSession();
+    const stream = await alice.subscribe(alice.topicOf(session.id));
+    const outageMs = 4000;
+    try {
+      stack.processes.store.signal('SIGSTOP');
+      const resumed = sleep(outageMs).then(() => stack.processes.store.signal('SIGCONT'));
+      // Sent while the store is frozen (connections accepted by the kernel, never answered).
+      const [sent, created] = await Promise.all([
+        alice.sendMessage(session.id, 'Hello during the outage', { timeoutMs: 60_000 }),
+        alice.api('POST', '/sessions', { body: {}, timeoutMs: 60_000 }),
+      ]);
+      await resumed;
+      t.diagnostic(`during the outage: send -> ${sent.status}, create -> ${created.status}`);
+      // Either accepted (and then the turn ends, done or with an error the user can read) or
+      // refused with a JSON error naming what went wrong.
+      for (const res of [sent, created]) {
+        if (res.status >= 400) {
+          assert.ok(res.status >= 500, `an outage is a server-side error, got ${res.status}`);
+          assert.equal(typeof res.json?.error?.code, 'string', `clear error: ${res.body}`);
+          assert.equal(typeof res.json?.error?.message, 'string');
+        }
+      }
+      if (sent.status === 202) {
+        const updates = await waitForTurnEnd(stream, sent.json.turn_id);
+        const end = updates[updates.length - 1].data;
+        t.diagnostic(`the turn sent during the outage ended with ${end.type} ${end.code || ''}`);
+        if (end.type === 'turn.error') {
+          assert.ok(end.code && end.message, `turn.error carries code and message: ${JSON.stringify(end)}`);
+        }
+      }
+      // Every session alice has is whole: listed ones can be read, and the one created during
+      // the outage either exists completely or not at all.
+      const list = await alice.listSessions();
+      assert.equal(list.status, 200, list.body);
+      const sessions = list.json.sessions || list.json.items || [];
+      assert.ok(sessions.length >= 1, `sessions listed: ${list.body.slice(0, 300)}`);
+      for (const s of sessions) {
+        const one = await alice.getSession(s.id);
+        assert.equal(one.status, 200, `session ${s.id} readable: ${one.body}`);
+        assert.equal(one.json.id, s.id);
+      }
+      if (created.status === 201) {
+        assert.ok(sessions.some((s) => s.id === created.json.id), 'the session created during the outage is listed');
+      }
+      // And the session works again.
+      const next = await sendWhenFree(alice, session.id, 'Hello after the outage');
+      const updates = await waitForTurnEnd(stream, next.json.turn_id);
+      assert.equal(updates[updates.length - 1].data.type, 'turn.done', JSON.stringify(updates.slice(-1)));
+    } finally {
+      stack.processes.store.signal('SIGCONT');
+      stream.close();
+    }
+  });
+
+  test('SIGTERM to all three while a turn streams to a subscriber: each exits 0 inside the drain time, and the turn is not left running', async (t) => {
+    const session = await alice.createSession();
+    const stream = await alice.subscribe(alice.topicOf(session.id));
+    let turnId;
+    try {
+      await scriptSlowAnswer(stack, 300);
+      const sent = await alice.sendMessage(session.id, 'Talk for a while.');
+      assert.equal(sent.status, 202, sent.body);
+      turnId = sent.json.turn_id;
+      await stream.waitFor((events) => turnUpdates(events).some((u) => u.data.type === 'text.delta'), 20_000);
+      const drainMs = 8000;
+      const results = await stack.terminateExecutables({ graceMs: drainMs + 5000 });
+      for (const [name, r] of Object.entries(results)) {
+        t.diagnostic(`${name}: exit ${r.code} after ${r.elapsedMs} ms`);
+        assert.equal(r.killed, false, `${name} had to be killed`);
+        assert.equal(r.code, 0, `${name} exit code ${r.code} signal ${r.signal}; log:\n${stack.processes[name].logTail()}`);
+        assert.ok(r.elapsedMs < drainMs, `${name} took ${r.elapsedMs} ms`);
+      }
+    } finally {
+      stream.close();
+    }
+    // The task comes back (a new one, as ECS would start): the turn is stored as ended, not
+    // running, and the session takes a new message.
+    for (const name of ['hub', 'agent', 'app']) await stack.startComponent(name);
+    const stored = await alice.getSession(session.id);
+    assert.equal(stored.status, 200, stored.body);
+    const answer = messagesOf(stored.json).find((m) => m.role === 'assistant' && m.turn_id === turnId)
+      || messagesOf(stored.json).find((m) => m.role === 'assistant');
+    assert.ok(answer, `the partial answer was kept: ${stored.body.slice(0, 300)}`);
+    assert.notEqual(answer.status, 'running', JSON.stringify(answer).slice(0, 300));
+    const next = await sendWhenFree(alice, session.id, 'Still there?');
+    assert.equal(next.status, 202);
+  });
+});
