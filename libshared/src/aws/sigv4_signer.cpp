@@ -179,19 +179,17 @@ std::string SigV4Signer::canonical_query(const std::string& query) {
   return out;
 }
 
-SigningResult SigV4Signer::sign(SignableRequest& request, const SigningParams& params) {
-  const std::string amz_date = format_amz_date(params.time);
-  const std::string date = amz_date.substr(0, 8);
-  const std::string payload_hash = params.payload_hash ? *params.payload_hash : sha256_hex(request.body);
+namespace {
 
-  set_header(request.headers, "X-Amz-Date", amz_date);
-  if (!params.credentials.session_token.empty())
-    set_header(request.headers, "X-Amz-Security-Token", params.credentials.session_token);
-  if (params.add_content_sha256_header) set_header(request.headers, "x-amz-content-sha256", payload_hash);
+struct CanonicalHeaders {
+  std::string lines;   // "name:value\n" for each, sorted
+  std::string names;   // "a;b;c"
+};
 
+CanonicalHeaders canonical_headers(const http::HeaderList& headers) {
   // Same-named headers join in arrival order with ','.
   std::map<std::string, std::string> canonical;
-  for (const auto& [name, value] : request.headers) {
+  for (const auto& [name, value] : headers) {
     std::string key = lower(name);
     if (skipped_header(key)) continue;
     std::string v = canonical_header_value(value);
@@ -202,17 +200,22 @@ SigningResult SigV4Signer::sign(SignableRequest& request, const SigningParams& p
       it->second += "," + v;
     }
   }
-  std::string canonical_headers, signed_headers;
+  CanonicalHeaders out;
   for (const auto& [k, v] : canonical) {
-    canonical_headers += k + ":" + v + "\n";
-    if (!signed_headers.empty()) signed_headers += ';';
-    signed_headers += k;
+    out.lines += k + ":" + v + "\n";
+    if (!out.names.empty()) out.names += ';';
+    out.names += k;
   }
+  return out;
+}
 
-  SigningResult result;
-  result.canonical_request = request.method + "\n" + canonical_uri(request.path, params.normalize_path) + "\n" +
-                             canonical_query(request.query) + "\n" + canonical_headers + "\n" + signed_headers +
-                             "\n" + payload_hash;
+// Canonical request, string to sign and signature, from the parts both signing modes share.
+void compute_signature(SigningResult& result, const SignableRequest& request, const SigningParams& params,
+                       const std::string& canonical_query, const CanonicalHeaders& headers,
+                       const std::string& payload_hash, const std::string& amz_date) {
+  const std::string date = amz_date.substr(0, 8);
+  result.canonical_request = request.method + "\n" + SigV4Signer::canonical_uri(request.path, params.normalize_path) +
+                             "\n" + canonical_query + "\n" + headers.lines + "\n" + headers.names + "\n" + payload_hash;
   const std::string scope = date + "/" + params.region + "/" + params.service + "/aws4_request";
   result.string_to_sign =
       "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + sha256_hex(result.canonical_request);
@@ -222,8 +225,42 @@ SigningResult SigV4Signer::sign(SignableRequest& request, const SigningParams& p
   key = hmac_sha256(key, "aws4_request");
   result.signature = hex_encode(hmac_sha256(key, result.string_to_sign));
   result.authorization = "AWS4-HMAC-SHA256 Credential=" + params.credentials.access_key_id + "/" + scope +
-                         ", SignedHeaders=" + signed_headers + ", Signature=" + result.signature;
+                         ", SignedHeaders=" + headers.names + ", Signature=" + result.signature;
+}
+
+}  // namespace
+
+SigningResult SigV4Signer::sign(SignableRequest& request, const SigningParams& params) {
+  const std::string amz_date = format_amz_date(params.time);
+  const std::string payload_hash = params.payload_hash ? *params.payload_hash : sha256_hex(request.body);
+  set_header(request.headers, "X-Amz-Date", amz_date);
+  if (!params.credentials.session_token.empty())
+    set_header(request.headers, "X-Amz-Security-Token", params.credentials.session_token);
+  if (params.add_content_sha256_header) set_header(request.headers, "x-amz-content-sha256", payload_hash);
+  SigningResult result;
+  compute_signature(result, request, params, canonical_query(request.query), canonical_headers(request.headers),
+                    payload_hash, amz_date);
   set_header(request.headers, "Authorization", result.authorization);
+  return result;
+}
+
+SigningResult SigV4Signer::presign(const SignableRequest& request, const SigningParams& params,
+                                   std::chrono::seconds expires, std::string& signed_query) {
+  const std::string amz_date = format_amz_date(params.time);
+  const std::string payload_hash = params.payload_hash ? *params.payload_hash : sha256_hex(request.body);
+  const CanonicalHeaders headers = canonical_headers(request.headers);
+  const std::string scope =
+      amz_date.substr(0, 8) + "/" + params.region + "/" + params.service + "/aws4_request";
+  std::string auth_query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" +
+                           uri_encode(params.credentials.access_key_id + "/" + scope, false) +
+                           "&X-Amz-Date=" + amz_date + "&X-Amz-SignedHeaders=" + uri_encode(headers.names, false) +
+                           "&X-Amz-Expires=" + std::to_string(expires.count());
+  if (!params.credentials.session_token.empty())
+    auth_query += "&X-Amz-Security-Token=" + uri_encode(params.credentials.session_token, false);
+  const std::string full_query = request.query.empty() ? auth_query : request.query + "&" + auth_query;
+  SigningResult result;
+  compute_signature(result, request, params, canonical_query(full_query), headers, payload_hash, amz_date);
+  signed_query = full_query + "&X-Amz-Signature=" + result.signature;
   return result;
 }
 

@@ -45,6 +45,12 @@ class SigV4Signer {
   // and Authorization to request.headers. Any earlier values of those are replaced.
   static SigningResult sign(SignableRequest& request, const SigningParams& params);
 
+  // Query-string signing (presigned URLs): returns the query to send, the request's own query
+  // followed by X-Amz-Algorithm, -Credential, -Date, -Expires, -Security-Token (with a session
+  // token), -SignedHeaders and -Signature. The request's headers are signed as given.
+  static SigningResult presign(const SignableRequest& request, const SigningParams& params,
+                               std::chrono::seconds expires, std::string& signed_query);
+
   static std::string canonical_uri(const std::string& path, bool normalize);
   static std::string canonical_query(const std::string& query);
 };
