@@ -101,3 +101,31 @@ TEST(SubscriberIndex, RemovedSubscribersReceiveNothing) {
 
 }  // namespace
 }  // namespace hub
+
+namespace hub {
+namespace {
+
+TEST(SubscriberIndex, ManyPerUserTemplatesOnlyTheMatchingOnesReceive) {
+  Fixture f;
+  std::vector<Recorder> recorders(2000);
+  std::vector<Subscriber> subs;
+  subs.reserve(recorders.size());
+  for (std::size_t i = 0; i < recorders.size(); ++i) {
+    subs.push_back(subscriber(recorders[i], {"/users/u" + std::to_string(i) + "/sessions/{session}"}));
+  }
+  for (auto& s : subs) f.index.add(&s);
+  Recorder root;
+  auto everything = subscriber(root, {"{+any}"});
+  f.index.add(&everything);
+  EXPECT_EQ(f.publish({"/users/u1234/sessions/s9"}, false, "x"), 2u);
+  EXPECT_EQ(recorders[1234].ids, (std::vector<std::string>{"x"}));
+  EXPECT_TRUE(recorders[123].ids.empty());
+  EXPECT_EQ(root.ids.size(), 1u);
+  for (auto& s : subs) f.index.remove(&s);
+  f.index.remove(&everything);
+  EXPECT_EQ(f.index.size(), 0u);
+  EXPECT_EQ(f.publish({"/users/u1234/sessions/s9"}, false, "y"), 0u);
+}
+
+}  // namespace
+}  // namespace hub
