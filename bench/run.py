@@ -38,13 +38,29 @@ def machine_info():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--build-dir", required=True)
+    parser.add_argument("--build-dir", default="build-bench")
+    parser.add_argument("--rerender", default="", help="print the table of a stored results JSON")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default="", help="comma-separated scenario names (prefix match)")
     parser.add_argument("--servers", default="hub,nchan,pushpin")
     parser.add_argument("--repeats", type=int, default=0, help="override repetitions per scenario")
     parser.add_argument("--command", default="", help="the command line to quote in the report")
+    parser.add_argument("--out", default="results", help="name of the result files in bench-results/")
     args = parser.parse_args()
+
+    if args.rerender:
+        # Recompute the metrics from the stored raw results (after a change in how they are read).
+        stored = json.loads(pathlib.Path(args.rerender).read_text())
+        extractors = {s.name: s.extract for s in scenarios.build_scenarios(False) + scenarios.build_scenarios(True)}
+        for entry in stored["results"]:
+            for runs in entry["runs"].values():
+                for run in runs:
+                    if run.get("metrics") is not None:
+                        run["metrics"] = extractors[entry["scenario"]["name"]](run["raw"])
+        print(report.markdown(stored["results"], stored["machine"], args.command or "bench/run.sh")
+              + "\n" + report.slow_consumer_effect(stored["results"]) + "\n"
+              + report.request_path_markdown(stored.get("request_path", []), request_path.TARGETS))
+        return
 
     build_dir = str(pathlib.Path(args.build_dir).resolve())
     out_dir = pathlib.Path(build_dir) / "bench-results"
@@ -73,7 +89,7 @@ def main():
                     f"{json.dumps(metrics) if metrics else raw}")
                 entry["runs"].setdefault(server_key, []).append({"metrics": metrics, "raw": raw})
         results.append(entry)
-        (out_dir / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=1))
+        (out_dir / f"{args.out}.json").write_text(json.dumps({"machine": machine, "results": results}, indent=1))
 
     path_runs = []
     if not only or any("request-path".startswith(o) for o in only):
@@ -90,11 +106,11 @@ def main():
     command = args.command or "bench/run.sh" + (" --quick" if args.quick else "")
     table = (report.markdown(results, machine, command) + "\n" + report.slow_consumer_effect(results)
              + "\n" + report.request_path_markdown(path_runs, request_path.TARGETS))
-    (out_dir / "results.json").write_text(json.dumps(
+    (out_dir / f"{args.out}.json").write_text(json.dumps(
         {"machine": machine, "results": results, "request_path": path_runs}, indent=1))
-    (out_dir / "results.md").write_text(table)
+    (out_dir / f"{args.out}.md").write_text(table)
     print(table)
-    log(f"raw results: {out_dir / 'results.json'}")
+    log(f"raw results: {out_dir / (args.out + '.json')}")
 
 
 if __name__ == "__main__":

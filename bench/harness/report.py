@@ -12,6 +12,7 @@ def summarize(values):
             "n": len(values)}
 
 
+
 def fmt(value):
     if value is None:
         return "–"
@@ -24,12 +25,14 @@ def fmt(value):
     return f"{value:.2f}"
 
 
-def cell(summary, note=None):
+def cell(summary, note=None, runs=0):
     if summary is None:
         return note or "–"
     text = fmt(summary["median"])
     if summary["n"] > 1 and summary["min"] != summary["max"]:
         text += f" ({fmt(summary['min'])}–{fmt(summary['max'])})"
+    if runs > summary["n"]:
+        text += f" [{summary['n']} of {runs} runs]"
     return text
 
 
@@ -59,6 +62,8 @@ def markdown(results, machine, command):
         for metric in scenario["metrics"]:
             summaries = {}
             notes = {}
+            counts = {key: len([r for r in entry["runs"].get(key, []) if r.get("metrics")])
+                      for key, _ in SERVER_ORDER}
             for key, _ in SERVER_ORDER:
                 runs = entry["runs"].get(key, [])
                 summaries[key] = summarize([r["metrics"].get(metric["key"]) for r in runs if r.get("metrics")])
@@ -67,12 +72,13 @@ def markdown(results, machine, command):
                 if key not in scenario["servers"]:
                     notes[key] = "n/a"
                 elif problems:
-                    notes[key] = "n/a: " + str(problems[0]).replace("|", "/")[:120]
+                    notes[key] = str(problems[0]).replace("|", "/")[:120]
             unit = f" ({metric['unit']})" if metric["unit"] else ""
             lines.append(
                 f"| {scenario['name']} | {metric['label']}{unit} | {metric['goal']} | "
-                f"{cell(summaries['hub'], notes.get('hub'))} | {cell(summaries['nchan'], notes.get('nchan'))} | "
-                f"{cell(summaries['pushpin'], notes.get('pushpin'))} | "
+                f"{cell(summaries['hub'], notes.get('hub'), counts['hub'])} | "
+                f"{cell(summaries['nchan'], notes.get('nchan'), counts['nchan'])} | "
+                f"{cell(summaries['pushpin'], notes.get('pushpin'), counts['pushpin'])} | "
                 f"{ratio(summaries['hub'], summaries['nchan'])} | {ratio(summaries['hub'], summaries['pushpin'])} |")
     return "\n".join(lines) + "\n"
 

@@ -223,7 +223,7 @@ class PushpinServer:
     resumes = False  # history is the GRIP backend's job; pushpin only relays
     # condure holds every client connection in one process.
     max_subscribers = PER_PROCESS_CONNECTIONS + 1000
-    note = "one condure process holds all client connections (20k open files)"
+    note = "not run: one condure process, 20k open files"
 
     def __init__(self, build_dir, scratch, subscribers=0, private=False):
         del build_dir, subscribers, private
