@@ -6,6 +6,7 @@
 
 #include "api/sessions_api.h"
 #include "engine/turn_engine.h"
+#include "model/bedrock_provider.h"
 #include "model/demo_provider.h"
 #include "publish/hub_publisher.h"
 #include "shared/aws/settings.h"
@@ -17,9 +18,10 @@
 namespace agent {
 
 struct DynamoSettings {
-  std::string table;                      // AGENT_DYNAMODB_TABLE
-  bool create_table = false;              // AGENT_DYNAMODB_CREATE_TABLE
-  std::chrono::seconds ttl{0};            // AGENT_DYNAMODB_TTL: items expire this long after their last write; 0 = never
+  std::string table;          // AGENT_DYNAMODB_TABLE
+  bool create_table = false;  // AGENT_DYNAMODB_CREATE_TABLE
+  std::chrono::seconds ttl{
+      0};  // AGENT_DYNAMODB_TTL: items expire this long after their last write; 0 = never
 };
 
 struct AgentConfig {
@@ -28,10 +30,11 @@ struct AgentConfig {
   std::string model_provider = "demo";  // AGENT_MODEL_PROVIDER: bedrock|openai|demo
   std::string bedrock_model_id;         // BEDROCK_MODEL_ID
   model::DemoSettings demo;
-  std::string store = "sqlite";         // AGENT_STORE: sqlite|dynamodb
+  model::BedrockSettings bedrock;       // BEDROCK_* (read when AGENT_MODEL_PROVIDER=bedrock)
+  std::string store = "sqlite";  // AGENT_STORE: sqlite|dynamodb
   store::SqliteSettings sqlite;
   DynamoSettings dynamodb;
-  shared::aws::AwsSettings aws;         // AWS_* (read when the store or the model is on AWS)
+  shared::aws::AwsSettings aws;  // AWS_* (read when the store or the model is on AWS)
   publish::HubSettings hub;
   engine::TurnSettings turns;
   tools::ToolLimits tools;

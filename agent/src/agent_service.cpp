@@ -13,7 +13,8 @@ AgentService::AgentService(const AgentConfig& config, shared::MetricsRegistry& m
   model_ = model::make_model_provider(config);
   tools_.add(std::make_shared<tools::CurrentTimeTool>());
   publisher_ = std::make_unique<publish::HubPublisher>(config.hub, metrics);
-  engine_ = std::make_unique<engine::TurnEngine>(config.turns, *store_, *model_, tools_, *publisher_, metrics);
+  engine_ = std::make_unique<engine::TurnEngine>(config.turns, *store_, *model_, tools_,
+                                                 *publisher_, metrics);
   api_ = std::make_unique<api::SessionsApi>(config.api, *store_, *engine_);
   api_->install(http_.routes());
   http_.add_readiness_check("store", [this] { return store_->check_ready(); });

@@ -26,7 +26,8 @@ std::string random_hex(std::size_t bytes) {
 
 std::string new_session_id(std::int64_t now) {
   char stamp[16];
-  std::snprintf(stamp, sizeof stamp, "%012llx", static_cast<unsigned long long>(now) & 0xffffffffffffULL);
+  std::snprintf(stamp, sizeof stamp, "%012llx",
+                static_cast<unsigned long long>(now) & 0xffffffffffffULL);
   return std::string(stamp) + random_hex(8);
 }
 
@@ -45,16 +46,26 @@ bool is_valid_user_id(std::string_view text) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f) return false;
     switch (c) {
-      case '/': case '#': case '?': case '%': case '\\': case '{': case '}': case '"': case '\'':
+      case '/':
+      case '#':
+      case '?':
+      case '%':
+      case '\\':
+      case '{':
+      case '}':
+      case '"':
+      case '\'':
         return false;
-      default: break;
+      default:
+        break;
     }
   }
   return true;
 }
 
 std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -63,8 +74,9 @@ std::string format_timestamp(std::int64_t ms) {
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
   return text;
 }
 

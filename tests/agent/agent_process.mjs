@@ -29,7 +29,7 @@ export function freePort() {
     const server = net.createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, () => {
       const { port } = server.address();
       server.close(() => resolve(port));
     });
@@ -67,7 +67,23 @@ async function waitFor(url, proc, timeoutMs = 20000) {
   throw new Error(`${proc.name} did not come up at ${url}:\n${proc.output.join('')}`);
 }
 
-export async function startDynalite() {
+// The machine is shared: a port found free may be taken before the child binds it. Such a
+// start fails fast (the child exits); try again on another port.
+async function withPortRetries(start) {
+  let lastError;
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    try {
+      return await start();
+    } catch (error) {
+      lastError = error;
+      if (!/exited early/.test(String(error.message))) throw error;
+    }
+  }
+  throw lastError;
+}
+
+export const startDynalite = () => withPortRetries(startDynaliteOnce);
+async function startDynaliteOnce() {
   const port = await freePort();
   const proc = track(spawn('node', [path.join(sourceDir, 'node_modules/dynalite/cli.js'), '--port', String(port)],
     { stdio: ['ignore', 'pipe', 'pipe'] }), 'dynalite');
@@ -76,7 +92,9 @@ export async function startDynalite() {
   return { endpoint, stop: async () => { proc.child.kill('SIGKILL'); await proc.exited; } };
 }
 
-export async function startHub(extraEnv = {}) {
+export const startHub = (extraEnv = {}) =>
+  (extraEnv.HUB_LISTEN ? startHubOnce(extraEnv) : withPortRetries(() => startHubOnce(extraEnv)));
+async function startHubOnce(extraEnv) {
   const port = extraEnv.HUB_LISTEN ? Number(extraEnv.HUB_LISTEN.split(':').at(-1)) : await freePort();
   const proc = track(spawn(hubBinary, [], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,7 +134,9 @@ export function storeEnv(kind, { dir, dynalite, table }) {
 }
 
 // Starts the agent; env entries override the defaults. Returns { url, stop, kill, exited, output }.
-export async function startAgent(env = {}) {
+export const startAgent = (env = {}) =>
+  (env.AGENT_LISTEN ? startAgentOnce(env) : withPortRetries(() => startAgentOnce(env)));
+async function startAgentOnce(env) {
   const port = await freePort();
   const proc = track(spawn(agentBinary, [], {
     stdio: ['ignore', 'pipe', 'pipe'],

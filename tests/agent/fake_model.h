@@ -12,11 +12,13 @@ namespace agent::testing {
 
 class ScriptedModel : public model::ModelProvider {
  public:
-  using Script = std::function<void(const model::ModelRequest&, const std::function<void(const model::ModelEvent&)>&,
+  using Script = std::function<void(const model::ModelRequest&,
+                                    const std::function<void(const model::ModelEvent&)>&,
                                     const std::atomic<bool>&, int call_index)>;
   explicit ScriptedModel(Script script) : script_(std::move(script)) {}
   std::string name() const override { return "scripted"; }
-  void stream(const model::ModelRequest& request, const std::function<void(const model::ModelEvent&)>& on_event,
+  void stream(const model::ModelRequest& request,
+              const std::function<void(const model::ModelEvent&)>& on_event,
               const std::atomic<bool>& cancelled) override {
     int index;
     {
@@ -52,8 +54,9 @@ inline model::ModelEvent stop_event(const std::string& reason) {
   return e;
 }
 
-inline void emit_tool_use(const std::function<void(const model::ModelEvent&)>& on_event, const std::string& id,
-                          const std::string& name, const std::string& input_json) {
+inline void emit_tool_use(const std::function<void(const model::ModelEvent&)>& on_event,
+                          const std::string& id, const std::string& name,
+                          const std::string& input_json) {
   model::ModelEvent start;
   start.kind = model::ModelEvent::Kind::kToolUseStart;
   start.tool_use_id = id;

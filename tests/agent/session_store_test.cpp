@@ -1,11 +1,12 @@
 // The one contract every SessionStore passes, run against each implementation.
+#include "store/session_store.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <thread>
 
 #include "identifiers.h"
-#include "store/session_store.h"
 #include "store_under_test.h"
 
 namespace agent::store {
@@ -17,7 +18,8 @@ class SessionStoreContract : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<SessionStore> store_;
   // Each test has its own users, so that stores shared across tests (dynalite) stay independent.
   std::string user(const std::string& name) {
-    return name + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" + random_hex(3);
+    return name + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+           random_hex(3);
   }
 };
 
@@ -99,7 +101,8 @@ TEST_P(SessionStoreContract, MessagesKeepTheirOrderAndContentAcrossPages) {
   const auto alice = user("alice");
   const auto s = store_->create_session(alice, "chat");
   for (int i = 1; i <= 5; ++i) {
-    auto saved = store_->append_message(alice, s.id, text_message(i % 2 ? "user" : "assistant", "m" + std::to_string(i)));
+    auto saved = store_->append_message(
+        alice, s.id, text_message(i % 2 ? "user" : "assistant", "m" + std::to_string(i)));
     ASSERT_TRUE(saved);
     EXPECT_EQ(saved->seq, i);
   }
@@ -123,10 +126,13 @@ TEST_P(SessionStoreContract, UpdateReplacesContentStatusAndUsage) {
   running.status = turn_status::kRunning;
   auto saved = store_->append_message(alice, s.id, running);
   ASSERT_TRUE(saved);
-  saved->content = nlohmann::json::array(
-      {{{"type", "text"}, {"text", "Let me check."}},
-       {{"type", "tool_call"}, {"call_id", "c1"}, {"name", "current_time"}, {"input", nlohmann::json::object()},
-        {"output", "2026-01-01T00:00:00.000Z"}, {"is_error", false}}});
+  saved->content = nlohmann::json::array({{{"type", "text"}, {"text", "Let me check."}},
+                                          {{"type", "tool_call"},
+                                           {"call_id", "c1"},
+                                           {"name", "current_time"},
+                                           {"input", nlohmann::json::object()},
+                                           {"output", "2026-01-01T00:00:00.000Z"},
+                                           {"is_error", false}}});
   saved->status = turn_status::kCancelled;
   saved->stop_reason = "cancelled";
   saved->input_tokens = 12;
@@ -148,7 +154,8 @@ TEST_P(SessionStoreContract, ConcurrentWritersNeverShareOrLoseASeq) {
   for (int t = 0; t < kThreads; ++t)
     writers.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i)
-        store_->append_message(alice, s.id, text_message("user", std::to_string(t) + ":" + std::to_string(i)));
+        store_->append_message(alice, s.id,
+                               text_message("user", std::to_string(t) + ":" + std::to_string(i)));
     });
   for (auto& w : writers) w.join();
   std::set<std::int64_t> seqs;
@@ -201,12 +208,11 @@ TEST_P(SessionStoreContract, DeleteRemovesTheSessionItsMessagesAndItsLock) {
   EXPECT_TRUE(store_->list_messages(alice, s.id, 10, "").items.empty());
   EXPECT_FALSE(store_->append_message(alice, s.id, text_message("user", "again")));
   EXPECT_FALSE(store_->delete_session(alice, s.id));
-  EXPECT_TRUE(store_->abandoned_turns("me", now_ms()).empty() ||
-              [&] {
-                for (const auto& t : store_->abandoned_turns("me", now_ms()))
-                  if (t.session_id == s.id) return false;
-                return true;
-              }());
+  EXPECT_TRUE(store_->abandoned_turns("me", now_ms()).empty() || [&] {
+    for (const auto& t : store_->abandoned_turns("me", now_ms()))
+      if (t.session_id == s.id) return false;
+    return true;
+  }());
 }
 
 TEST_P(SessionStoreContract, OneTurnLockPerSessionUntilReleasedOrExpired) {
@@ -218,8 +224,9 @@ TEST_P(SessionStoreContract, OneTurnLockPerSessionUntilReleasedOrExpired) {
   store_->release_turn_lock(alice, s.id, "t-other");  // not the holder: no effect
   EXPECT_FALSE(store_->acquire_turn_lock(alice, s.id, "t2", "proc-b", later));
   store_->release_turn_lock(alice, s.id, "t1");
-  EXPECT_TRUE(store_->acquire_turn_lock(alice, s.id, "t2", "proc-b", now_ms() - 1));  // already expired
-  EXPECT_TRUE(store_->acquire_turn_lock(alice, s.id, "t3", "proc-c", later));         // takes it over
+  EXPECT_TRUE(
+      store_->acquire_turn_lock(alice, s.id, "t2", "proc-b", now_ms() - 1));   // already expired
+  EXPECT_TRUE(store_->acquire_turn_lock(alice, s.id, "t3", "proc-c", later));  // takes it over
   EXPECT_FALSE(store_->acquire_turn_lock(alice, s.id, "t4", "proc-d", later));
   EXPECT_FALSE(store_->acquire_turn_lock(alice, new_session_id(now_ms()), "t5", "proc-a", later));
 }
@@ -239,7 +246,8 @@ TEST_P(SessionStoreContract, AbandonedTurnsAreThoseOfTheOwnerOrPastTheirLease) {
   EXPECT_EQ(turns, (std::set<std::string>{"ta@" + a.id, "tc@" + c.id}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, SessionStoreContract, ::testing::ValuesIn(testing::stores_under_test()),
+INSTANTIATE_TEST_SUITE_P(Stores, SessionStoreContract,
+                         ::testing::ValuesIn(testing::stores_under_test()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

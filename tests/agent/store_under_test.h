@@ -12,17 +12,17 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <thread>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "identifiers.h"
-#include "store/session_store.h"
 #include "shared/aws/aws_json_client.h"
 #include "shared/aws/credentials.h"
 #include "shared/http_client.h"
 #include "store/dynamodb_session_store.h"
+#include "store/session_store.h"
 #include "store/sqlite_session_store.h"
 
 namespace agent::testing {
@@ -32,7 +32,8 @@ inline const std::filesystem::path& scratch_folder() {
   struct Folder {
     std::filesystem::path path;
     Folder() {
-      path = std::filesystem::temp_directory_path() / ("agent-tests-" + std::to_string(getpid()) + "-" + random_hex(3));
+      path = std::filesystem::temp_directory_path() /
+             ("agent-tests-" + std::to_string(getpid()) + "-" + random_hex(3));
       std::filesystem::create_directories(path);
     }
     ~Folder() {
@@ -85,18 +86,34 @@ class Dynalite {
  private:
   Dynalite() {
     const char* source = std::getenv("SUITE_SOURCE_DIR");
-    if (!source) throw std::runtime_error("SUITE_SOURCE_DIR is not set: run the tests through ctest");
+    if (!source)
+      throw std::runtime_error("SUITE_SOURCE_DIR is not set: run the tests through ctest");
     const std::string cli = std::string(source) + "/node_modules/dynalite/cli.js";
-    if (!std::filesystem::exists(cli)) throw std::runtime_error(cli + " is missing: run npm install at the root");
-    port_ = free_port();
-    pid_ = fork();
-    if (pid_ == 0) {
-      const std::string port = std::to_string(port_);
-      execlp("node", "node", cli.c_str(), "--port", port.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
+    if (!std::filesystem::exists(cli))
+      throw std::runtime_error(cli + " is missing: run npm install at the root");
+    // Under load node may start slowly, or the port may be taken between picking and binding:
+    // retry on a new port, and never leave a child behind.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      port_ = free_port();
+      pid_ = fork();
+      if (pid_ == 0) {
+        const std::string port = std::to_string(port_);
+        execlp("node", "node", cli.c_str(), "--port", port.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+      }
+      bool exited = false;
+      for (int i = 0; i < 600 && !exited; ++i) {
+        if (port_open(port_)) return;
+        exited = waitpid(pid_, nullptr, WNOHANG) == pid_;  // exited: try again
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (!exited) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+      }
+      pid_ = -1;
     }
-    for (int i = 0; i < 200 && !port_open(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (!port_open(port_)) throw std::runtime_error("dynalite did not start");
+    throw std::runtime_error("dynalite did not start");
   }
   int port_ = 0;
   pid_t pid_ = -1;
@@ -110,8 +127,10 @@ inline std::shared_ptr<shared::aws::AwsJsonClient> dynalite_client() {
   settings.region = "us-east-1";
   settings.endpoint_urls["dynamodb"] = Dynalite::instance().endpoint();
   settings.max_attempts = 3;
-  auto credentials = shared::aws::make_static_credentials({"AKIDTEST", "test-secret", "", std::nullopt});
-  return std::make_shared<shared::aws::AwsJsonClient>(settings, "dynamodb", "dynamodb", "1.0", credentials, http);
+  auto credentials =
+      shared::aws::make_static_credentials({"AKIDTEST", "test-secret", "", std::nullopt});
+  return std::make_shared<shared::aws::AwsJsonClient>(settings, "dynamodb", "dynamodb", "1.0",
+                                                      credentials, http);
 }
 
 inline std::unique_ptr<store::SessionStore> make_store_under_test(const std::string& kind) {

@@ -40,8 +40,10 @@ struct EngineFixture {
   std::string user = "alice";
   std::string session;
 
-  explicit EngineFixture(std::unique_ptr<model::ModelProvider> m, TurnSettings settings = {}) : model(std::move(m)) {
-    tools.add(std::make_shared<tools::CurrentTimeTool>([] { return std::int64_t{1'700'000'000'000}; }));
+  explicit EngineFixture(std::unique_ptr<model::ModelProvider> m, TurnSettings settings = {})
+      : model(std::move(m)) {
+    tools.add(
+        std::make_shared<tools::CurrentTimeTool>([] { return std::int64_t{1'700'000'000'000}; }));
     tools.add(std::make_shared<FailingTool>());
     if (settings.instance_id.empty()) settings.instance_id = "test-proc";
     settings.coalesce = std::chrono::milliseconds(30);
@@ -54,11 +56,14 @@ struct EngineFixture {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ASSERT_FALSE(engine->is_running(user, session));
   }
-  std::vector<store::StoredMessage> messages() { return store->list_messages(user, session, 100, "").items; }
+  std::vector<store::StoredMessage> messages() {
+    return store->list_messages(user, session, 100, "").items;
+  }
 };
 
 TEST(TurnEngine, DemoTurnIsPersistedAndPublishedInOrder) {
-  EngineFixture f(std::make_unique<model::DemoProvider>(model::DemoSettings{std::chrono::milliseconds(1)}));
+  EngineFixture f(
+      std::make_unique<model::DemoProvider>(model::DemoSettings{std::chrono::milliseconds(1)}));
   const auto started = f.engine->start_turn(f.user, f.session, "Show me some code");
   f.wait_idle();
   const auto messages = f.messages();
@@ -78,7 +83,8 @@ TEST(TurnEngine, DemoTurnIsPersistedAndPublishedInOrder) {
     EXPECT_EQ(updates[i]["topic"], "/users/alice/sessions/" + f.session);
     EXPECT_EQ(updates[i]["data"]["turn_id"], started.turn_id);
     EXPECT_EQ(updates[i]["data"]["seq"], static_cast<int>(i + 1));
-    if (updates[i]["data"]["type"] == "text.delta") streamed += updates[i]["data"]["text"].get<std::string>();
+    if (updates[i]["data"]["type"] == "text.delta")
+      streamed += updates[i]["data"]["text"].get<std::string>();
   }
   EXPECT_EQ(updates.front()["data"]["type"], "turn.start");
   EXPECT_EQ(updates.back()["data"]["type"], "turn.done");
@@ -88,7 +94,8 @@ TEST(TurnEngine, DemoTurnIsPersistedAndPublishedInOrder) {
 }
 
 TEST(TurnEngine, AskingTheTimeRunsTheToolAndFeedsTheResultBack) {
-  EngineFixture f(std::make_unique<model::DemoProvider>(model::DemoSettings{std::chrono::milliseconds(0)}));
+  EngineFixture f(
+      std::make_unique<model::DemoProvider>(model::DemoSettings{std::chrono::milliseconds(0)}));
   f.engine->start_turn(f.user, f.session, "What time is it?");
   f.wait_idle();
   const auto calls = f.publisher.data_of_type("tool.call");
@@ -108,11 +115,12 @@ TEST(TurnEngine, AskingTheTimeRunsTheToolAndFeedsTheResultBack) {
 }
 
 TEST(TurnEngine, ASecondTurnInTheSameSessionIsRefusedWhileOneRuns) {
-  EngineFixture f(std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto& cancelled, int) {
-    on_event(text_event("working"));
-    wait_or_cancel(cancelled, std::chrono::milliseconds(300));
-    on_event(stop_event("end_turn"));
-  }));
+  EngineFixture f(
+      std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto& cancelled, int) {
+        on_event(text_event("working"));
+        wait_or_cancel(cancelled, std::chrono::milliseconds(300));
+        on_event(stop_event("end_turn"));
+      }));
   f.engine->start_turn(f.user, f.session, "one");
   try {
     f.engine->start_turn(f.user, f.session, "two");
@@ -127,13 +135,14 @@ TEST(TurnEngine, ASecondTurnInTheSameSessionIsRefusedWhileOneRuns) {
 }
 
 TEST(TurnEngine, CancelStopsTheStreamAndKeepsWhatWasProduced) {
-  EngineFixture f(std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto& cancelled, int) {
-    for (int i = 0; i < 1000; ++i) {
-      on_event(text_event("word" + std::to_string(i) + " "));
-      wait_or_cancel(cancelled, std::chrono::milliseconds(5));
-    }
-    on_event(stop_event("end_turn"));
-  }));
+  EngineFixture f(
+      std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto& cancelled, int) {
+        for (int i = 0; i < 1000; ++i) {
+          on_event(text_event("word" + std::to_string(i) + " "));
+          wait_or_cancel(cancelled, std::chrono::milliseconds(5));
+        }
+        on_event(stop_event("end_turn"));
+      }));
   const auto started = f.engine->start_turn(f.user, f.session, "talk a lot");
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
   EXPECT_EQ(f.engine->cancel(f.user, f.session), started.turn_id);
@@ -152,11 +161,12 @@ TEST(TurnEngine, CancelStopsTheStreamAndKeepsWhatWasProduced) {
 TEST(TurnEngine, ATurnPastItsDeadlineEndsWithAnError) {
   TurnSettings settings;
   settings.deadline = std::chrono::milliseconds(200);
-  EngineFixture f(std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto& cancelled, int) {
-    on_event(text_event("slow"));
-    wait_or_cancel(cancelled, std::chrono::seconds(5));
-  }),
-                  settings);
+  EngineFixture f(
+      std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto& cancelled, int) {
+        on_event(text_event("slow"));
+        wait_or_cancel(cancelled, std::chrono::seconds(5));
+      }),
+      settings);
   f.engine->start_turn(f.user, f.session, "hurry");
   f.wait_idle();
   const auto assistant = f.messages().at(1);
@@ -169,19 +179,19 @@ TEST(TurnEngine, ATurnPastItsDeadlineEndsWithAnError) {
 }
 
 TEST(TurnEngine, AFailingToolIsAnErrorResultForTheModelNotAFailedTurn) {
-  auto scripted = std::make_unique<testing::ScriptedModel>([](const model::ModelRequest& request, auto& on_event,
-                                                              auto&, int call) {
-    if (call == 0) {
-      emit_tool_use(on_event, "c1", "explode", "{}");
-      emit_tool_use(on_event, "c2", "no_such_tool", "{\"x\":1}");
-      on_event(stop_event("tool_use"));
-      return;
-    }
-    const auto& results = request.messages.back();
-    on_event(text_event("results: " + std::to_string(results.content.size()) + " " +
-                        (results.content[0].tool_is_error ? "error" : "ok")));
-    on_event(stop_event("end_turn"));
-  });
+  auto scripted = std::make_unique<testing::ScriptedModel>(
+      [](const model::ModelRequest& request, auto& on_event, auto&, int call) {
+        if (call == 0) {
+          emit_tool_use(on_event, "c1", "explode", "{}");
+          emit_tool_use(on_event, "c2", "no_such_tool", "{\"x\":1}");
+          on_event(stop_event("tool_use"));
+          return;
+        }
+        const auto& results = request.messages.back();
+        on_event(text_event("results: " + std::to_string(results.content.size()) + " " +
+                            (results.content[0].tool_is_error ? "error" : "ok")));
+        on_event(stop_event("end_turn"));
+      });
   auto* model = scripted.get();
   EngineFixture f(std::move(scripted));
   f.engine->start_turn(f.user, f.session, "try");
@@ -205,11 +215,12 @@ TEST(TurnEngine, AFailingToolIsAnErrorResultForTheModelNotAFailedTurn) {
 TEST(TurnEngine, TheToolCallLimitEndsALoopingTurn) {
   TurnSettings settings;
   settings.max_tool_calls = 3;
-  EngineFixture f(std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto&, int call) {
-    emit_tool_use(on_event, "c" + std::to_string(call), "current_time", "{}");
-    on_event(stop_event("tool_use"));
-  }),
-                  settings);
+  EngineFixture f(
+      std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto&, int call) {
+        emit_tool_use(on_event, "c" + std::to_string(call), "current_time", "{}");
+        on_event(stop_event("tool_use"));
+      }),
+      settings);
   f.engine->start_turn(f.user, f.session, "loop");
   f.wait_idle();
   EXPECT_EQ(f.publisher.data_of_type("tool.result").size(), 3u);
@@ -242,11 +253,12 @@ TEST(TurnEngine, TokenStreamsAreCoalescedIntoFewUpdates) {
 TEST(TurnEngine, ShutdownMarksTurnsStillRunningAfterTheGraceInterrupted) {
   TurnSettings settings;
   settings.shutdown_grace = std::chrono::milliseconds(100);
-  EngineFixture f(std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto& cancelled, int) {
-    on_event(text_event("partial answer"));
-    wait_or_cancel(cancelled, std::chrono::seconds(30));
-  }),
-                  settings);
+  EngineFixture f(
+      std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto& cancelled, int) {
+        on_event(text_event("partial answer"));
+        wait_or_cancel(cancelled, std::chrono::seconds(30));
+      }),
+      settings);
   f.engine->start_turn(f.user, f.session, "long one");
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   f.engine->shutdown();
@@ -258,9 +270,11 @@ TEST(TurnEngine, ShutdownMarksTurnsStillRunningAfterTheGraceInterrupted) {
 }
 
 TEST(TurnEngine, TurnsLeftRunningByADeadProcessAreMarkedInterruptedAtStart) {
-  EngineFixture f(std::make_unique<model::DemoProvider>(model::DemoSettings{std::chrono::milliseconds(0)}));
+  EngineFixture f(
+      std::make_unique<model::DemoProvider>(model::DemoSettings{std::chrono::milliseconds(0)}));
   // What a killed process leaves: its lock and a running assistant message.
-  ASSERT_TRUE(f.store->acquire_turn_lock(f.user, f.session, "t_dead", "test-proc", now_ms() + 600'000));
+  ASSERT_TRUE(
+      f.store->acquire_turn_lock(f.user, f.session, "t_dead", "test-proc", now_ms() + 600'000));
   store::StoredMessage running;
   running.role = "assistant";
   running.turn_id = "t_dead";
@@ -281,12 +295,18 @@ TEST(Conversation, AssistantToolCallsBecomeUseAndResultMessages) {
   user.content = nlohmann::json::array({{{"type", "text"}, {"text", "time?"}}});
   store::StoredMessage assistant;
   assistant.role = "assistant";
-  assistant.content = nlohmann::json::array(
-      {{{"type", "text"}, {"text", "Checking."}},
-       {{"type", "tool_call"}, {"call_id", "c1"}, {"name", "current_time"}, {"input", nlohmann::json::object()},
-        {"output", "noon"}, {"is_error", false}},
-       {{"type", "tool_call"}, {"call_id", "c2"}, {"name", "current_time"}, {"input", nlohmann::json::object()}},
-       {{"type", "text"}, {"text", "It is noon."}}});
+  assistant.content = nlohmann::json::array({{{"type", "text"}, {"text", "Checking."}},
+                                             {{"type", "tool_call"},
+                                              {"call_id", "c1"},
+                                              {"name", "current_time"},
+                                              {"input", nlohmann::json::object()},
+                                              {"output", "noon"},
+                                              {"is_error", false}},
+                                             {{"type", "tool_call"},
+                                              {"call_id", "c2"},
+                                              {"name", "current_time"},
+                                              {"input", nlohmann::json::object()}},
+                                             {{"type", "text"}, {"text", "It is noon."}}});
   const auto messages = to_model_messages({user, assistant});
   ASSERT_EQ(messages.size(), 4u);
   EXPECT_EQ(messages[1].role, "assistant");

@@ -68,10 +68,12 @@ std::string SessionsApi::title_from(const nlohmann::json& body, bool required) c
   for (auto& c : title)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   const auto first = title.find_first_not_of(' ');
-  title = first == std::string::npos ? "" : title.substr(first, title.find_last_not_of(' ') - first + 1);
+  title = first == std::string::npos ? ""
+                                     : title.substr(first, title.find_last_not_of(' ') - first + 1);
   if (title.empty()) throw invalid("title", "must not be empty");
   if (title.size() > settings_.max_title_bytes)
-    throw invalid("title", "is longer than " + std::to_string(settings_.max_title_bytes) + " bytes");
+    throw invalid("title",
+                  "is longer than " + std::to_string(settings_.max_title_bytes) + " bytes");
   return title;
 }
 
@@ -79,13 +81,18 @@ int SessionsApi::page_limit(const httplib::Request& req) const {
   if (!req.has_param("limit")) return settings_.default_page_size;
   const std::string text = req.get_param_value("limit");
   int value = 0;
-  if (text.empty() || text.size() > 6) throw invalid("limit", "must be an integer from 1 to " + std::to_string(settings_.max_page_size));
+  if (text.empty() || text.size() > 6)
+    throw invalid("limit",
+                  "must be an integer from 1 to " + std::to_string(settings_.max_page_size));
   for (char c : text) {
-    if (c < '0' || c > '9') throw invalid("limit", "must be an integer from 1 to " + std::to_string(settings_.max_page_size));
+    if (c < '0' || c > '9')
+      throw invalid("limit",
+                    "must be an integer from 1 to " + std::to_string(settings_.max_page_size));
     value = value * 10 + (c - '0');
   }
   if (value < 1 || value > settings_.max_page_size)
-    throw invalid("limit", "must be an integer from 1 to " + std::to_string(settings_.max_page_size));
+    throw invalid("limit",
+                  "must be an integer from 1 to " + std::to_string(settings_.max_page_size));
   return value;
 }
 
@@ -101,9 +108,10 @@ void SessionsApi::list_sessions(const httplib::Request& req, httplib::Response& 
   const auto page = store_.list_sessions(user, page_limit(req), req.get_param_value("cursor"));
   nlohmann::json sessions = nlohmann::json::array();
   for (const auto& s : page.items) sessions.push_back(session_json(s));
-  shared::http::send_json(res, 200,
-                          {{"sessions", sessions},
-                           {"next_cursor", page.next_cursor ? nlohmann::json(*page.next_cursor) : nlohmann::json()}});
+  shared::http::send_json(
+      res, 200,
+      {{"sessions", sessions},
+       {"next_cursor", page.next_cursor ? nlohmann::json(*page.next_cursor) : nlohmann::json()}});
 }
 
 void SessionsApi::get_session(const httplib::Request& req, httplib::Response& res) {
@@ -146,10 +154,12 @@ void SessionsApi::post_message(const httplib::Request& req, httplib::Response& r
   if (!body.contains("text")) throw invalid("text", "is required");
   if (!body["text"].is_string()) throw invalid("text", "must be a string");
   const std::string text = body["text"].get<std::string>();
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw invalid("text", "must not be empty");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw invalid("text", "must not be empty");
   if (text.size() > settings_.max_message_bytes)
     throw HttpError(413, "payload_too_large",
-                    "text: is longer than the limit of " + std::to_string(settings_.max_message_bytes) + " bytes");
+                    "text: is longer than the limit of " +
+                        std::to_string(settings_.max_message_bytes) + " bytes");
   try {
     const auto started = engine_.start_turn(user, id, text);
     shared::http::send_json(res, 202,
@@ -160,10 +170,14 @@ void SessionsApi::post_message(const httplib::Request& req, httplib::Response& r
   } catch (const engine::TurnRefused& e) {
     using Reason = engine::TurnRefused::Reason;
     switch (e.reason()) {
-      case Reason::kSessionMissing: throw shared::http::not_found("no such session");
-      case Reason::kTurnRunning: throw HttpError(409, "turn_running", e.what());
-      case Reason::kBusy: throw HttpError(503, "busy", e.what());
-      case Reason::kStopping: throw HttpError(503, "shutting_down", e.what());
+      case Reason::kSessionMissing:
+        throw shared::http::not_found("no such session");
+      case Reason::kTurnRunning:
+        throw HttpError(409, "turn_running", e.what());
+      case Reason::kBusy:
+        throw HttpError(503, "busy", e.what());
+      case Reason::kStopping:
+        throw HttpError(503, "shutting_down", e.what());
     }
     throw;
   }
@@ -173,10 +187,12 @@ void SessionsApi::cancel_turn(const httplib::Request& req, httplib::Response& re
   const auto user = user_of(req);
   const auto id = session_of(req);
   const auto turn_id = engine_.cancel(user, id);
-  if (turn_id.empty() && !store_.get_session(user, id)) throw shared::http::not_found("no such session");
-  shared::http::send_json(res, 200,
-                          {{"cancelled", !turn_id.empty()},
-                           {"turn_id", turn_id.empty() ? nlohmann::json() : nlohmann::json(turn_id)}});
+  if (turn_id.empty() && !store_.get_session(user, id))
+    throw shared::http::not_found("no such session");
+  shared::http::send_json(
+      res, 200,
+      {{"cancelled", !turn_id.empty()},
+       {"turn_id", turn_id.empty() ? nlohmann::json() : nlohmann::json(turn_id)}});
 }
 
 }  // namespace agent::api

@@ -10,10 +10,11 @@
 namespace agent::api {
 
 struct ApiSettings {
-  std::size_t max_message_bytes = 32 * 1024;  // AGENT_MAX_MESSAGE_BYTES: text of one message (413 past it)
-  std::size_t max_title_bytes = 200;          // AGENT_MAX_TITLE_BYTES
-  int default_page_size = 50;                 // AGENT_PAGE_SIZE: when ?limit= is absent
-  int max_page_size = 200;                    // AGENT_MAX_PAGE_SIZE
+  std::size_t max_message_bytes =
+      32 * 1024;                      // AGENT_MAX_MESSAGE_BYTES: text of one message (413 past it)
+  std::size_t max_title_bytes = 200;  // AGENT_MAX_TITLE_BYTES
+  int default_page_size = 50;         // AGENT_PAGE_SIZE: when ?limit= is absent
+  int max_page_size = 200;            // AGENT_MAX_PAGE_SIZE
 };
 
 class SessionsApi {

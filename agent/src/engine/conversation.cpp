@@ -68,8 +68,9 @@ std::vector<Message> to_model_messages(const std::vector<store::StoredMessage>& 
         use.kind = ContentBlock::Kind::kToolUse;
         use.tool_use_id = block.value("call_id", "");
         use.tool_name = block.value("name", "");
-        use.tool_input = block.contains("input") && block["input"].is_object() ? block["input"]
-                                                                                : nlohmann::json::object();
+        use.tool_input = block.contains("input") && block["input"].is_object()
+                             ? block["input"]
+                             : nlohmann::json::object();
         ContentBlock result;
         result.kind = ContentBlock::Kind::kToolResult;
         result.tool_use_id = use.tool_use_id;

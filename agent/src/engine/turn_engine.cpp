@@ -13,9 +13,9 @@ constexpr auto kLeaseMargin = std::chrono::seconds(60);
 
 }  // namespace
 
-TurnEngine::TurnEngine(TurnSettings settings, store::SessionStore& store, model::ModelProvider& model,
-                       tools::ToolRegistry& tools, publish::UpdatePublisher& publisher,
-                       shared::MetricsRegistry& metrics)
+TurnEngine::TurnEngine(TurnSettings settings, store::SessionStore& store,
+                       model::ModelProvider& model, tools::ToolRegistry& tools,
+                       publish::UpdatePublisher& publisher, shared::MetricsRegistry& metrics)
     : settings_(std::move(settings)),
       store_(store),
       model_(model),
@@ -44,13 +44,15 @@ StartedTurn TurnEngine::start_turn(const std::string& user_id, const std::string
   turn->session_id = session_id;
   turn->turn_id = new_turn_id();
   turn->deadline = std::chrono::steady_clock::now() + settings_.deadline;
-  turn->updates = std::make_unique<TurnUpdates>(publisher_, publish::session_topic(user_id, session_id),
-                                                turn->turn_id, settings_.coalesce);
+  turn->updates = std::make_unique<TurnUpdates>(
+      publisher_, publish::session_topic(user_id, session_id), turn->turn_id, settings_.coalesce);
   const std::string k = key(user_id, session_id);
   {
     std::lock_guard lock(mutex_);
     if (stopping_) throw TurnRefused(TurnRefused::Reason::kStopping, "the agent is shutting down");
-    if (active_.count(k)) throw TurnRefused(TurnRefused::Reason::kTurnRunning, "a turn is already running in this session");
+    if (active_.count(k))
+      throw TurnRefused(TurnRefused::Reason::kTurnRunning,
+                        "a turn is already running in this session");
     active_[k] = turn;  // reserve the session while the store is asked
   }
   auto unreserve = [&] {
@@ -61,14 +63,15 @@ StartedTurn TurnEngine::start_turn(const std::string& user_id, const std::string
 
   StartedTurn started{turn->turn_id, 0, 0};
   try {
-    const auto lease = now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(settings_.deadline +
-                                                                                        settings_.shutdown_grace +
-                                                                                        kLeaseMargin)
+    const auto lease = now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      settings_.deadline + settings_.shutdown_grace + kLeaseMargin)
                                       .count();
-    if (!store_.acquire_turn_lock(user_id, session_id, turn->turn_id, settings_.instance_id, lease)) {
+    if (!store_.acquire_turn_lock(user_id, session_id, turn->turn_id, settings_.instance_id,
+                                  lease)) {
       if (!store_.get_session(user_id, session_id))
         throw TurnRefused(TurnRefused::Reason::kSessionMissing, "no such session");
-      throw TurnRefused(TurnRefused::Reason::kTurnRunning, "a turn is already running in this session");
+      throw TurnRefused(TurnRefused::Reason::kTurnRunning,
+                        "a turn is already running in this session");
     }
     store::StoredMessage user_message;
     user_message.role = "user";
@@ -79,7 +82,8 @@ StartedTurn TurnEngine::start_turn(const std::string& user_id, const std::string
     assistant.role = "assistant";
     assistant.turn_id = turn->turn_id;
     assistant.status = store::turn_status::kRunning;
-    auto saved_assistant = saved_user ? store_.append_message(user_id, session_id, assistant) : std::nullopt;
+    auto saved_assistant =
+        saved_user ? store_.append_message(user_id, session_id, assistant) : std::nullopt;
     if (!saved_assistant) {
       store_.release_turn_lock(user_id, session_id, turn->turn_id);
       throw TurnRefused(TurnRefused::Reason::kSessionMissing, "no such session");
@@ -93,9 +97,11 @@ StartedTurn TurnEngine::start_turn(const std::string& user_id, const std::string
       saved_assistant->error_code = "busy";
       saved_assistant->error_message = "too many turns are running; try again shortly";
       store_.update_message(user_id, session_id, *saved_assistant);
-      turn->updates->send("turn.error", {{"code", "busy"}, {"message", saved_assistant->error_message}});
+      turn->updates->send("turn.error",
+                          {{"code", "busy"}, {"message", saved_assistant->error_message}});
       finish(turn);
-      throw TurnRefused(TurnRefused::Reason::kBusy, "too many turns are running; try again shortly");
+      throw TurnRefused(TurnRefused::Reason::kBusy,
+                        "too many turns are running; try again shortly");
     }
   } catch (const TurnRefused& e) {
     if (e.reason() != TurnRefused::Reason::kBusy) unreserve();
@@ -129,7 +135,8 @@ void TurnEngine::finish(const std::shared_ptr<ActiveTurn>& turn) {
     store_.release_turn_lock(turn->user_id, turn->session_id, turn->turn_id);
   } catch (const std::exception& e) {
     // The lease runs out on its own; the next turn takes the lock over then.
-    shared::log::error("cannot release a turn lock", {{"turn_id", turn->turn_id}, {"error", e.what()}});
+    shared::log::error("cannot release a turn lock",
+                       {{"turn_id", turn->turn_id}, {"error", e.what()}});
   }
   std::lock_guard lock(mutex_);
   auto it = active_.find(key(turn->user_id, turn->session_id));
@@ -157,7 +164,8 @@ std::size_t TurnEngine::running_count() {
 }
 
 void TurnEngine::tick() {
-  const auto period = std::max(std::chrono::milliseconds(10), std::min(settings_.coalesce, std::chrono::milliseconds(100)));
+  const auto period = std::max(std::chrono::milliseconds(10),
+                               std::min(settings_.coalesce, std::chrono::milliseconds(100)));
   std::unique_lock lock(mutex_);
   while (!ticker_stop_) {
     ticker_wake_.wait_for(lock, period, [this] { return ticker_stop_; });
@@ -192,6 +200,8 @@ int TurnEngine::recover_abandoned_turns() {
       }
       cursor = page.next_cursor.value_or("");
     } while (!cursor.empty());
+    // A browser still watching the dead turn learns it ended. The dead process's last seq is
+    // unknown, so this one is set past any a turn reaches, keeping seq increasing.
     publisher_.publish(publish::session_topic(abandoned.user_id, abandoned.session_id),
                        {{"type", "turn.error"},
                         {"turn_id", abandoned.turn_id},
@@ -201,7 +211,8 @@ int TurnEngine::recover_abandoned_turns() {
     store_.release_turn_lock(abandoned.user_id, abandoned.session_id, abandoned.turn_id);
     ++recovered;
   }
-  if (recovered > 0) shared::log::warn("marked abandoned turns interrupted", {{"count", recovered}});
+  if (recovered > 0)
+    shared::log::warn("marked abandoned turns interrupted", {{"count", recovered}});
   return recovered;
 }
 

@@ -26,24 +26,25 @@
 namespace agent::engine {
 
 struct TurnSettings {
-  std::size_t workers = 8;                               // AGENT_TURN_WORKERS: turns running at once
-  std::size_t queue = 64;                                // AGENT_TURN_QUEUE: turns waiting for a worker
-  int max_tool_calls = 8;                                // AGENT_MAX_TOOL_CALLS: per turn
-  std::chrono::milliseconds deadline{300'000};           // AGENT_TURN_DEADLINE
-  std::chrono::milliseconds coalesce{50};                // AGENT_PUBLISH_COALESCE: text delta window
-  std::chrono::milliseconds persist_interval{1'000};     // AGENT_PERSIST_INTERVAL: save streaming text
-  std::chrono::milliseconds shutdown_grace{10'000};      // AGENT_SHUTDOWN_GRACE: let turns finish
-  int history_messages = 200;                            // AGENT_HISTORY_MESSAGES: sent to the model
-  int max_tokens = 2048;                                 // AGENT_MAX_TOKENS
-  std::string system_prompt;                             // AGENT_SYSTEM_PROMPT
-  std::string instance_id;                               // AGENT_INSTANCE_ID: owner of turn locks
+  std::size_t workers = 8;                      // AGENT_TURN_WORKERS: turns running at once
+  std::size_t queue = 64;                       // AGENT_TURN_QUEUE: turns waiting for a worker
+  int max_tool_calls = 8;                       // AGENT_MAX_TOOL_CALLS: per turn
+  std::chrono::milliseconds deadline{300'000};  // AGENT_TURN_DEADLINE
+  std::chrono::milliseconds coalesce{50};       // AGENT_PUBLISH_COALESCE: text delta window
+  std::chrono::milliseconds persist_interval{1'000};  // AGENT_PERSIST_INTERVAL: save streaming text
+  std::chrono::milliseconds shutdown_grace{10'000};   // AGENT_SHUTDOWN_GRACE: let turns finish
+  int history_messages = 200;                         // AGENT_HISTORY_MESSAGES: sent to the model
+  int max_tokens = 2048;                              // AGENT_MAX_TOKENS
+  std::string system_prompt;                          // AGENT_SYSTEM_PROMPT
+  std::string instance_id;                            // AGENT_INSTANCE_ID: owner of turn locks
 };
 
 // Why start_turn refused; the API maps each to a status.
 class TurnRefused : public std::runtime_error {
  public:
   enum class Reason { kSessionMissing, kTurnRunning, kBusy, kStopping };
-  TurnRefused(Reason reason, const std::string& message) : std::runtime_error(message), reason_(reason) {}
+  TurnRefused(Reason reason, const std::string& message)
+      : std::runtime_error(message), reason_(reason) {}
   Reason reason() const { return reason_; }
 
  private:
@@ -80,14 +81,16 @@ struct StartedTurn {
 class TurnEngine {
  public:
   TurnEngine(TurnSettings settings, store::SessionStore& store, model::ModelProvider& model,
-             tools::ToolRegistry& tools, publish::UpdatePublisher& publisher, shared::MetricsRegistry& metrics);
+             tools::ToolRegistry& tools, publish::UpdatePublisher& publisher,
+             shared::MetricsRegistry& metrics);
   ~TurnEngine();
   TurnEngine(const TurnEngine&) = delete;
   TurnEngine& operator=(const TurnEngine&) = delete;
 
   // Persists the user's message and a running assistant message, then queues the turn.
   // Throws TurnRefused, or store::StoreError.
-  StartedTurn start_turn(const std::string& user_id, const std::string& session_id, const std::string& text);
+  StartedTurn start_turn(const std::string& user_id, const std::string& session_id,
+                         const std::string& text);
   // Stops the session's running turn, keeping what it produced. The turn id, or empty when none
   // was running here.
   std::string cancel(const std::string& user_id, const std::string& session_id);

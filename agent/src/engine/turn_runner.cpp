@@ -15,10 +15,16 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-TurnRunner::TurnRunner(const TurnSettings& settings, store::SessionStore& store, model::ModelProvider& model,
-                       tools::ToolRegistry& tools, shared::MetricsRegistry& metrics, ActiveTurn& turn,
+TurnRunner::TurnRunner(const TurnSettings& settings, store::SessionStore& store,
+                       model::ModelProvider& model, tools::ToolRegistry& tools,
+                       shared::MetricsRegistry& metrics, ActiveTurn& turn,
                        std::int64_t assistant_seq)
-    : settings_(settings), store_(store), model_(model), tools_(tools), metrics_(metrics), turn_(turn) {
+    : settings_(settings),
+      store_(store),
+      model_(model),
+      tools_(tools),
+      metrics_(metrics),
+      turn_(turn) {
   assistant_.seq = assistant_seq;
   assistant_.role = "assistant";
   assistant_.turn_id = turn.turn_id;
@@ -37,7 +43,8 @@ void TurnRunner::persist() {
       turn_.request_stop(StopReason::kCancelled);
     }
   } catch (const std::exception& e) {
-    shared::log::error("cannot persist the turn", {{"turn_id", turn_.turn_id}, {"error", e.what()}});
+    shared::log::error("cannot persist the turn",
+                       {{"turn_id", turn_.turn_id}, {"error", e.what()}});
   }
 }
 
@@ -67,7 +74,8 @@ std::vector<store::StoredMessage> TurnRunner::load_history() {
     cursor = page.next_cursor.value_or("");
   } while (!cursor.empty());
   const auto keep = static_cast<std::size_t>(settings_.history_messages);
-  if (history.size() > keep) history.erase(history.begin(), history.end() - static_cast<std::ptrdiff_t>(keep));
+  if (history.size() > keep)
+    history.erase(history.begin(), history.end() - static_cast<std::ptrdiff_t>(keep));
   return history;
 }
 
@@ -77,8 +85,9 @@ TurnRunner::CallOutcome TurnRunner::call_model(const std::vector<model::Message>
   request.messages = messages;
   request.tools = tools_.specs();
   request.max_tokens = settings_.max_tokens;
-  request.deadline = std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                                 turn_.deadline - std::chrono::steady_clock::now()));
+  request.deadline = std::max(std::chrono::milliseconds(1),
+                              std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  turn_.deadline - std::chrono::steady_clock::now()));
 
   CallOutcome outcome;
   struct PendingTool {
@@ -91,7 +100,9 @@ TurnRunner::CallOutcome TurnRunner::call_model(const std::vector<model::Message>
   auto mark_first_token = [&] {
     if (!first_token) return;
     first_token = false;
-    metrics_.histogram("agent_model_time_to_first_token_seconds", "Time from model call to first streamed output")
+    metrics_
+        .histogram("agent_model_time_to_first_token_seconds",
+                   "Time from model call to first streamed output")
         .observe(seconds_since(started));
   };
   auto close_tool = [&](const std::string& id) {
@@ -101,8 +112,9 @@ TurnRunner::CallOutcome TurnRunner::call_model(const std::vector<model::Message>
     use.kind = model::ContentBlock::Kind::kToolUse;
     use.tool_use_id = id;
     use.tool_name = it->second.name;
-    auto input = it->second.input_json.empty() ? nlohmann::json::object()
-                                               : nlohmann::json::parse(it->second.input_json, nullptr, false);
+    auto input = it->second.input_json.empty()
+                     ? nlohmann::json::object()
+                     : nlohmann::json::parse(it->second.input_json, nullptr, false);
     use.tool_input = input.is_object() ? input : nlohmann::json::object();
     outcome.blocks.push_back(std::move(use));
     pending.erase(it);
@@ -115,7 +127,8 @@ TurnRunner::CallOutcome TurnRunner::call_model(const std::vector<model::Message>
         mark_first_token();
         if (event.text.empty()) break;
         append_text(event.text);
-        if (!outcome.blocks.empty() && outcome.blocks.back().kind == model::ContentBlock::Kind::kText) {
+        if (!outcome.blocks.empty() &&
+            outcome.blocks.back().kind == model::ContentBlock::Kind::kText) {
           outcome.blocks.back().text += event.text;
         } else {
           model::ContentBlock block;
@@ -123,7 +136,8 @@ TurnRunner::CallOutcome TurnRunner::call_model(const std::vector<model::Message>
           outcome.blocks.push_back(std::move(block));
         }
         turn_.updates->text(event.text);
-        if (std::chrono::steady_clock::now() - last_persist_ >= settings_.persist_interval) persist();
+        if (std::chrono::steady_clock::now() - last_persist_ >= settings_.persist_interval)
+          persist();
         break;
       case Kind::kReasoningDelta:
         mark_first_token();
@@ -133,7 +147,8 @@ TurnRunner::CallOutcome TurnRunner::call_model(const std::vector<model::Message>
         pending[event.tool_use_id] = PendingTool{event.tool_name, ""};
         break;
       case Kind::kToolUseInputDelta:
-        if (auto it = pending.find(event.tool_use_id); it != pending.end()) it->second.input_json += event.text;
+        if (auto it = pending.find(event.tool_use_id); it != pending.end())
+          it->second.input_json += event.text;
         break;
       case Kind::kToolUseStop:
         close_tool(event.tool_use_id);
@@ -144,8 +159,10 @@ TurnRunner::CallOutcome TurnRunner::call_model(const std::vector<model::Message>
       case Kind::kUsage:
         assistant_.input_tokens += event.input_tokens;
         assistant_.output_tokens += event.output_tokens;
-        metrics_.counter("agent_tokens_total", "Model tokens", {{"direction", "in"}}).inc(event.input_tokens);
-        metrics_.counter("agent_tokens_total", "Model tokens", {{"direction", "out"}}).inc(event.output_tokens);
+        metrics_.counter("agent_tokens_total", "Model tokens", {{"direction", "in"}})
+            .inc(event.input_tokens);
+        metrics_.counter("agent_tokens_total", "Model tokens", {{"direction", "out"}})
+            .inc(event.output_tokens);
         turn_.updates->send("usage", {{"input_tokens", assistant_.input_tokens},
                                       {"output_tokens", assistant_.output_tokens}});
         break;
@@ -154,10 +171,12 @@ TurnRunner::CallOutcome TurnRunner::call_model(const std::vector<model::Message>
   try {
     model_.stream(request, on_event, turn_.stop);
   } catch (...) {
-    metrics_.histogram("agent_model_latency_seconds", "Duration of one model call").observe(seconds_since(started));
+    metrics_.histogram("agent_model_latency_seconds", "Duration of one model call")
+        .observe(seconds_since(started));
     throw;
   }
-  metrics_.histogram("agent_model_latency_seconds", "Duration of one model call").observe(seconds_since(started));
+  metrics_.histogram("agent_model_latency_seconds", "Duration of one model call")
+      .observe(seconds_since(started));
   // A stream that ended without closing a tool use still asked for it.
   while (!pending.empty()) close_tool(pending.begin()->first);
   return outcome;
@@ -165,26 +184,33 @@ TurnRunner::CallOutcome TurnRunner::call_model(const std::vector<model::Message>
 
 model::ContentBlock TurnRunner::run_tool(const model::ContentBlock& use) {
   auto& content = assistant_.content;
-  content.push_back(
-      {{"type", "tool_call"}, {"call_id", use.tool_use_id}, {"name", use.tool_name}, {"input", use.tool_input}});
+  content.push_back({{"type", "tool_call"},
+                     {"call_id", use.tool_use_id},
+                     {"name", use.tool_name},
+                     {"input", use.tool_input}});
   const std::size_t index = content.size() - 1;
   persist();
-  turn_.updates->send("tool.call", {{"call_id", use.tool_use_id}, {"name", use.tool_name}, {"input", use.tool_input}});
+  turn_.updates->send(
+      "tool.call",
+      {{"call_id", use.tool_use_id}, {"name", use.tool_name}, {"input", use.tool_input}});
 
   const auto started = std::chrono::steady_clock::now();
   const auto result = tools_.run(use.tool_name, use.tool_input);
-  metrics_.counter("agent_tool_calls_total", "Tool calls",
-                   {{"tool", use.tool_name}, {"outcome", result.is_error ? "error" : "ok"}})
+  metrics_
+      .counter("agent_tool_calls_total", "Tool calls",
+               {{"tool", use.tool_name}, {"outcome", result.is_error ? "error" : "ok"}})
       .inc();
-  metrics_.histogram("agent_tool_latency_seconds", "Tool run duration", shared::latency_buckets(),
-                     {{"tool", use.tool_name}})
+  metrics_
+      .histogram("agent_tool_latency_seconds", "Tool run duration", shared::latency_buckets(),
+                 {{"tool", use.tool_name}})
       .observe(seconds_since(started));
 
   content[index]["output"] = result.output;
   content[index]["is_error"] = result.is_error;
   persist();
-  turn_.updates->send("tool.result",
-                      {{"call_id", use.tool_use_id}, {"output", result.output}, {"is_error", result.is_error}});
+  turn_.updates->send(
+      "tool.result",
+      {{"call_id", use.tool_use_id}, {"output", result.output}, {"is_error", result.is_error}});
 
   model::ContentBlock block;
   block.kind = model::ContentBlock::Kind::kToolResult;
@@ -258,7 +284,8 @@ std::string TurnRunner::run() {
       case StopReason::kDeadline:
         assistant_.status = store::turn_status::kError;
         error_code = "deadline_exceeded";
-        error_message = "the turn ran past its deadline of " + std::to_string(settings_.deadline.count()) + " ms";
+        error_message = "the turn ran past its deadline of " +
+                        std::to_string(settings_.deadline.count()) + " ms";
         break;
       case StopReason::kNone:
         assistant_.status = store::turn_status::kError;

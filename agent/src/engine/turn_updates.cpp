@@ -2,9 +2,12 @@
 
 namespace agent::engine {
 
-TurnUpdates::TurnUpdates(publish::UpdatePublisher& publisher, std::string topic, std::string turn_id,
-                         std::chrono::milliseconds coalesce_window)
-    : publisher_(publisher), topic_(std::move(topic)), turn_id_(std::move(turn_id)), window_(coalesce_window) {}
+TurnUpdates::TurnUpdates(publish::UpdatePublisher& publisher, std::string topic,
+                         std::string turn_id, std::chrono::milliseconds coalesce_window)
+    : publisher_(publisher),
+      topic_(std::move(topic)),
+      turn_id_(std::move(turn_id)),
+      window_(coalesce_window) {}
 
 void TurnUpdates::text(const std::string& delta) {
   if (delta.empty()) return;

@@ -63,7 +63,9 @@ std::string quote(const std::string& text) {
 
 std::string demo_answer(const std::string& question) {
   return "## Demo answer\n\n"
-         "You asked: *" + quote(question) + "*\n\n"
+         "You asked: *" +
+         quote(question) +
+         "*\n\n"
          "I am the offline **demo** model, so this answer is canned, but it shows what a real one "
          "looks like:\n\n"
          "- answers stream in as they are written, word by word;\n"
@@ -78,12 +80,14 @@ std::string demo_answer(const std::string& question) {
          "Set `AGENT_MODEL_PROVIDER=bedrock` (with AWS credentials) to talk to a real model.";
 }
 
-void DemoProvider::stream(const ModelRequest& request, const std::function<void(const ModelEvent&)>& on_event,
+void DemoProvider::stream(const ModelRequest& request,
+                          const std::function<void(const ModelEvent&)>& on_event,
                           const std::atomic<bool>& cancelled) {
   const auto started = std::chrono::steady_clock::now();
   int input_words = count_words(request.system_prompt);
   for (const auto& message : request.messages)
-    for (const auto& block : message.content) input_words += count_words(block.text) + count_words(block.tool_output);
+    for (const auto& block : message.content)
+      input_words += count_words(block.text) + count_words(block.tool_output);
 
   // The question is the last user message's text; a last message carrying a tool result means
   // the tool has answered and the model should report it.
@@ -95,15 +99,16 @@ void DemoProvider::stream(const ModelRequest& request, const std::function<void(
       if (block.kind == ContentBlock::Kind::kToolResult) tool_result = &block;
     }
   }
-  const bool has_time_tool = std::any_of(request.tools.begin(), request.tools.end(),
-                                         [](const ToolSpec& t) { return t.name == "current_time"; });
+  const bool has_time_tool =
+      std::any_of(request.tools.begin(), request.tools.end(),
+                  [](const ToolSpec& t) { return t.name == "current_time"; });
 
   std::string text;
   bool call_tool = false;
   if (tool_result) {
-    text = tool_result->tool_is_error ? "The clock tool failed: `" + tool_result->tool_output + "`."
-                                      : "It is **" + tool_result->tool_output +
-                                            "** (from the `current_time` tool).";
+    text = tool_result->tool_is_error
+               ? "The clock tool failed: `" + tool_result->tool_output + "`."
+               : "It is **" + tool_result->tool_output + "** (from the `current_time` tool).";
   } else if (has_time_tool && asks_for_time(question)) {
     text = "Let me check the clock.";
     call_tool = true;
@@ -153,8 +158,9 @@ void DemoProvider::stream(const ModelRequest& request, const std::function<void(
   usage.kind = ModelEvent::Kind::kUsage;
   usage.input_tokens = input_words;
   usage.output_tokens = output_tokens;
-  usage.latency_ms = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+  usage.latency_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - started)
+                                          .count());
   on_event(usage);
 }
 

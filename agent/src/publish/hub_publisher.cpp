@@ -22,9 +22,13 @@ void HubPublisher::publish(const std::string& topic, const nlohmann::json& data)
   std::lock_guard lock(mutex_);
   if (queue_.size() >= settings_.backlog) {
     queue_.pop_front();
-    metrics_.counter("agent_publish_dropped_total", "Updates dropped because the publish backlog was full").inc();
+    metrics_
+        .counter("agent_publish_dropped_total",
+                 "Updates dropped because the publish backlog was full")
+        .inc();
   }
-  queue_.push_back({next_number_++, topic, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+  queue_.push_back(
+      {next_number_++, topic, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
   metrics_.gauge("agent_publish_backlog", "Updates waiting to be published to the hub")
       .set(static_cast<double>(queue_.size()));
   wake_.notify_one();
@@ -51,8 +55,9 @@ std::string HubPublisher::bearer_token() {
   const auto now = std::chrono::steady_clock::now();
   if (token_.empty() || now - token_made_ > kTokenRenewAfter) {
     const auto exp = std::chrono::system_clock::now() + kTokenLifetime;
-    nlohmann::json claims = {{"mercure", {{"publish", {"*"}}}},
-                             {"exp", std::chrono::duration_cast<std::chrono::seconds>(exp.time_since_epoch()).count()}};
+    nlohmann::json claims = {
+        {"mercure", {{"publish", {"*"}}}},
+        {"exp", std::chrono::duration_cast<std::chrono::seconds>(exp.time_since_epoch()).count()}};
     token_ = shared::jwt::sign(claims, settings_.key);
     token_made_ = now;
   }
@@ -81,9 +86,12 @@ bool HubPublisher::send(const Update& update) {
       return false;
     }
     // A 4xx other than those will not get better by retrying (bad key, bad topic): drop it.
-    metrics_.counter("agent_publish_dropped_total", "Updates dropped because the publish backlog was full").inc();
+    metrics_
+        .counter("agent_publish_dropped_total",
+                 "Updates dropped because the publish backlog was full")
+        .inc();
     shared::log::error("hub rejected an update; dropped",
-               {{"status", response.status}, {"body", response.body.substr(0, 200)}});
+                       {{"status", response.status}, {"body", response.body.substr(0, 200)}});
     return true;
   } catch (const shared::http::TransportError& e) {
     metrics_.counter("agent_publish_failures_total", "Failed attempts to publish an update").inc();
@@ -111,8 +119,7 @@ void HubPublisher::run() {
     lock.lock();
     if (done) {
       // The front may have been dropped for space meanwhile; only pop what we sent.
-      if (!queue_.empty() && queue_.front().number == update.number)
-        queue_.pop_front();
+      if (!queue_.empty() && queue_.front().number == update.number) queue_.pop_front();
       backoff = std::chrono::milliseconds(0);
       metrics_.gauge("agent_publish_backlog", "Updates waiting to be published to the hub")
           .set(static_cast<double>(queue_.size()));
@@ -121,7 +128,9 @@ void HubPublisher::run() {
                                      : std::min(backoff * 2, settings_.max_backoff);
       auto until = std::chrono::steady_clock::now() + backoff;
       if (stopping_) until = std::min(until, drain_deadline_);
-      wake_.wait_until(lock, until, [&] { return stopping_ && std::chrono::steady_clock::now() >= drain_deadline_; });
+      wake_.wait_until(lock, until, [&] {
+        return stopping_ && std::chrono::steady_clock::now() >= drain_deadline_;
+      });
     }
   }
 }

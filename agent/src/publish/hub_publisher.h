@@ -21,11 +21,11 @@ namespace agent::publish {
 
 struct HubSettings {
   std::string url = "http://127.0.0.1:3701/.well-known/mercure";  // AGENT_HUB_URL
-  shared::jwt::Key key;                               // MERCURE_PUBLISHER_JWT_KEY (+ _ALG)
-  std::size_t backlog = 10'000;                       // AGENT_PUBLISH_BACKLOG: queued updates at most
-  std::chrono::milliseconds timeout{5'000};           // AGENT_PUBLISH_TIMEOUT: one POST
-  std::chrono::milliseconds max_backoff{5'000};       // AGENT_PUBLISH_MAX_BACKOFF: between retries
-  std::chrono::milliseconds drain_timeout{5'000};     // AGENT_PUBLISH_DRAIN_TIMEOUT: at stop
+  shared::jwt::Key key;                            // MERCURE_PUBLISHER_JWT_KEY (+ _ALG)
+  std::size_t backlog = 10'000;                    // AGENT_PUBLISH_BACKLOG: queued updates at most
+  std::chrono::milliseconds timeout{5'000};        // AGENT_PUBLISH_TIMEOUT: one POST
+  std::chrono::milliseconds max_backoff{5'000};    // AGENT_PUBLISH_MAX_BACKOFF: between retries
+  std::chrono::milliseconds drain_timeout{5'000};  // AGENT_PUBLISH_DRAIN_TIMEOUT: at stop
 };
 
 class HubPublisher : public UpdatePublisher {

@@ -49,8 +49,8 @@ json key(const std::string& pk, const std::string& sk) { return {{"pk", S(pk)}, 
 
 Session session_from(const json& item, const std::string& user) {
   const std::string sk = get_s(item, "sk");
-  return Session{sk.size() > 2 ? sk.substr(2) : "", user, get_s(item, "title"), get_n(item, "created_at"),
-                 get_n(item, "updated_at")};
+  return Session{sk.size() > 2 ? sk.substr(2) : "", user, get_s(item, "title"),
+                 get_n(item, "created_at"), get_n(item, "updated_at")};
 }
 
 // Splits text into slices of at most max bytes without cutting a UTF-8 sequence (DynamoDB
@@ -60,7 +60,9 @@ std::vector<std::string> split_utf8(const std::string& text, std::size_t max) {
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = std::min(text.size(), start + max);
-    while (end < text.size() && end > start && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    while (end < text.size() && end > start &&
+           (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+      --end;
     parts.push_back(text.substr(start, end - start));
     start = end;
   }
@@ -123,10 +125,12 @@ void DynamoSessionStore::ensure_table() {
   }
   if (settings_.ttl.count() > 0) {
     try {
-      call("UpdateTimeToLive", {{"TableName", settings_.table},
-                                {"TimeToLiveSpecification", {{"Enabled", true}, {"AttributeName", "expires_at"}}}});
+      call("UpdateTimeToLive",
+           {{"TableName", settings_.table},
+            {"TimeToLiveSpecification", {{"Enabled", true}, {"AttributeName", "expires_at"}}}});
     } catch (const StoreError& e) {
-      shared::log::warn("cannot enable TTL on the table; items keep expires_at anyway", {{"error", e.what()}});
+      shared::log::warn("cannot enable TTL on the table; items keep expires_at anyway",
+                        {{"error", e.what()}});
     }
   }
 }
@@ -146,7 +150,8 @@ Session DynamoSessionStore::create_session(const std::string& user_id, const std
   return session;
 }
 
-std::optional<Session> DynamoSessionStore::get_session(const std::string& user_id, const std::string& session_id) {
+std::optional<Session> DynamoSessionStore::get_session(const std::string& user_id,
+                                                       const std::string& session_id) {
   const auto r = call("GetItem", {{"TableName", settings_.table},
                                   {"Key", key(user_pk(user_id), session_sk(session_id))},
                                   {"ConsistentRead", true}});
@@ -154,23 +159,28 @@ std::optional<Session> DynamoSessionStore::get_session(const std::string& user_i
   return session_from(r["Item"], user_id);
 }
 
-Page<Session> DynamoSessionStore::list_sessions(const std::string& user_id, int limit, const std::string& cursor) {
+Page<Session> DynamoSessionStore::list_sessions(const std::string& user_id, int limit,
+                                                const std::string& cursor) {
   const auto position = decode_cursor(cursor);
-  json request = {{"TableName", settings_.table},
-                  {"KeyConditionExpression", "pk = :pk AND begins_with(sk, :prefix)"},
-                  {"ExpressionAttributeValues", {{":pk", S(user_pk(user_id))}, {":prefix", S("S#")}}},
-                  {"ScanIndexForward", false},
-                  {"Limit", limit + 1}};
+  json request = {
+      {"TableName", settings_.table},
+      {"KeyConditionExpression", "pk = :pk AND begins_with(sk, :prefix)"},
+      {"ExpressionAttributeValues", {{":pk", S(user_pk(user_id))}, {":prefix", S("S#")}}},
+      {"ScanIndexForward", false},
+      {"Limit", limit + 1}};
   if (position.contains("before")) {
-    if (!position["before"].is_string() || !is_session_id(position["before"].get<std::string>())) throw BadCursor();
-    request["ExclusiveStartKey"] = key(user_pk(user_id), session_sk(position["before"].get<std::string>()));
+    if (!position["before"].is_string() || !is_session_id(position["before"].get<std::string>()))
+      throw BadCursor();
+    request["ExclusiveStartKey"] =
+        key(user_pk(user_id), session_sk(position["before"].get<std::string>()));
   }
   Page<Session> page;
   // A page may stop short of Limit (the 1 MB read limit): follow LastEvaluatedKey.
   while (static_cast<int>(page.items.size()) <= limit) {
     request["Limit"] = limit + 1 - static_cast<int>(page.items.size());
     const auto r = call("Query", request);
-    for (const auto& item : r.value("Items", json::array())) page.items.push_back(session_from(item, user_id));
+    for (const auto& item : r.value("Items", json::array()))
+      page.items.push_back(session_from(item, user_id));
     if (!r.contains("LastEvaluatedKey")) break;
     request["ExclusiveStartKey"] = r["LastEvaluatedKey"];
   }
@@ -181,7 +191,8 @@ Page<Session> DynamoSessionStore::list_sessions(const std::string& user_id, int 
   return page;
 }
 
-std::optional<Session> DynamoSessionStore::rename_session(const std::string& user_id, const std::string& session_id,
+std::optional<Session> DynamoSessionStore::rename_session(const std::string& user_id,
+                                                          const std::string& session_id,
                                                           const std::string& title) {
   json values = {{":title", S(title)}, {":now", N(now_ms())}};
   json names = {{"#title", "title"}, {"#updated", "updated_at"}};
@@ -216,7 +227,8 @@ void DynamoSessionStore::delete_keys(const std::vector<json>& keys) {
       const auto r = call("BatchWriteItem", {{"RequestItems", pending}});
       pending = r.value("UnprocessedItems", json::object());
     }
-    if (!pending.empty()) throw StoreError("DynamoDB BatchWriteItem: items left unprocessed after retries");
+    if (!pending.empty())
+      throw StoreError("DynamoDB BatchWriteItem: items left unprocessed after retries");
   }
 }
 
@@ -243,8 +255,10 @@ bool DynamoSessionStore::delete_session(const std::string& user_id, const std::s
   return existed;
 }
 
-void DynamoSessionStore::put_message_parts(const std::string& user_id, const std::string& session_id,
-                                           const StoredMessage& message, bool create, std::size_t* parts_written) {
+void DynamoSessionStore::put_message_parts(const std::string& user_id,
+                                           const std::string& session_id,
+                                           const StoredMessage& message, bool create,
+                                           std::size_t* parts_written) {
   const auto body = message.content.dump(-1, ' ', false, json::error_handler_t::replace);
   const auto slices = split_utf8(body, settings_.part_bytes);
   const auto revision = random_hex(4);
@@ -274,9 +288,10 @@ void DynamoSessionStore::put_message_parts(const std::string& user_id, const std
   head["created_at"] = N(message.created_at_ms);
   head["updated_at"] = N(message.updated_at_ms);
   add_ttl(head);
-  call("PutItem", {{"TableName", settings_.table},
-                   {"Item", head},
-                   {"ConditionExpression", create ? "attribute_not_exists(pk)" : "attribute_exists(pk)"}});
+  call("PutItem",
+       {{"TableName", settings_.table},
+        {"Item", head},
+        {"ConditionExpression", create ? "attribute_not_exists(pk)" : "attribute_exists(pk)"}});
   if (parts_written) *parts_written = slices.size();
 }
 
@@ -325,7 +340,8 @@ bool DynamoSessionStore::update_message(const std::string& user_id, const std::s
                                      {"ExpressionAttributeNames", {{"#parts", "parts"}}},
                                      {"ConsistentRead", true}});
   if (!head.contains("Item")) return false;
-  const auto old_parts = static_cast<std::size_t>(std::max<std::int64_t>(1, get_n(head["Item"], "parts")));
+  const auto old_parts =
+      static_cast<std::size_t>(std::max<std::int64_t>(1, get_n(head["Item"], "parts")));
   StoredMessage updated = message;
   updated.updated_at_ms = now_ms();
   std::size_t new_parts = 0;
@@ -335,13 +351,15 @@ bool DynamoSessionStore::update_message(const std::string& user_id, const std::s
     return false;
   }
   std::vector<json> stale;
-  for (std::size_t i = new_parts; i < old_parts; ++i) stale.push_back(key(pk, message_sk(message.seq, i)));
+  for (std::size_t i = new_parts; i < old_parts; ++i)
+    stale.push_back(key(pk, message_sk(message.seq, i)));
   delete_keys(stale);
   return true;
 }
 
-Page<StoredMessage> DynamoSessionStore::list_messages(const std::string& user_id, const std::string& session_id,
-                                                      int limit, const std::string& cursor) {
+Page<StoredMessage> DynamoSessionStore::list_messages(const std::string& user_id,
+                                                      const std::string& session_id, int limit,
+                                                      const std::string& cursor) {
   const auto position = decode_cursor(cursor);
   std::int64_t after = 0;
   if (position.contains("after")) {
@@ -413,7 +431,8 @@ Page<StoredMessage> DynamoSessionStore::list_messages(const std::string& user_id
   }
 }
 
-bool DynamoSessionStore::acquire_turn_lock(const std::string& user_id, const std::string& session_id,
+bool DynamoSessionStore::acquire_turn_lock(const std::string& user_id,
+                                           const std::string& session_id,
                                            const std::string& turn_id, const std::string& owner,
                                            std::int64_t lease_until_ms) {
   if (!get_session(user_id, session_id)) return false;
@@ -437,7 +456,8 @@ bool DynamoSessionStore::acquire_turn_lock(const std::string& user_id, const std
   }
 }
 
-void DynamoSessionStore::release_turn_lock(const std::string& user_id, const std::string& session_id,
+void DynamoSessionStore::release_turn_lock(const std::string& user_id,
+                                           const std::string& session_id,
                                            const std::string& turn_id) {
   try {
     call("DeleteItem", {{"TableName", settings_.table},
@@ -450,13 +470,15 @@ void DynamoSessionStore::release_turn_lock(const std::string& user_id, const std
   }
 }
 
-std::vector<AbandonedTurn> DynamoSessionStore::abandoned_turns(const std::string& owner, std::int64_t now) {
+std::vector<AbandonedTurn> DynamoSessionStore::abandoned_turns(const std::string& owner,
+                                                               std::int64_t now) {
   // A scan, run once at start: locks are few and short-lived, and this avoids an index that
   // every lock write would pay for.
   json request = {{"TableName", settings_.table},
                   {"FilterExpression", "sk = :lock AND (#owner = :owner OR #lease < :now)"},
                   {"ExpressionAttributeNames", {{"#owner", "owner"}, {"#lease", "lease_until"}}},
-                  {"ExpressionAttributeValues", {{":lock", S(kLockSk)}, {":owner", S(owner)}, {":now", N(now)}}},
+                  {"ExpressionAttributeValues",
+                   {{":lock", S(kLockSk)}, {":owner", S(owner)}, {":now", N(now)}}},
                   {"ConsistentRead", true}};
   std::vector<AbandonedTurn> turns;
   while (true) {

@@ -81,20 +81,25 @@ class SessionStore {
   virtual ~SessionStore() = default;
 
   virtual Session create_session(const std::string& user_id, const std::string& title) = 0;
-  virtual std::optional<Session> get_session(const std::string& user_id, const std::string& session_id) = 0;
+  virtual std::optional<Session> get_session(const std::string& user_id,
+                                             const std::string& session_id) = 0;
   // Newest first.
-  virtual Page<Session> list_sessions(const std::string& user_id, int limit, const std::string& cursor) = 0;
-  virtual std::optional<Session> rename_session(const std::string& user_id, const std::string& session_id,
+  virtual Page<Session> list_sessions(const std::string& user_id, int limit,
+                                      const std::string& cursor) = 0;
+  virtual std::optional<Session> rename_session(const std::string& user_id,
+                                                const std::string& session_id,
                                                 const std::string& title) = 0;
   // Removes the session, its messages and its turn lock. False when there was no such session.
   virtual bool delete_session(const std::string& user_id, const std::string& session_id) = 0;
 
   // In order, oldest first.
-  virtual Page<StoredMessage> list_messages(const std::string& user_id, const std::string& session_id, int limit,
+  virtual Page<StoredMessage> list_messages(const std::string& user_id,
+                                            const std::string& session_id, int limit,
                                             const std::string& cursor) = 0;
   // Appends at the end of the session and returns it with its seq; two writers never get the
   // same seq. nullopt when the session does not exist.
-  virtual std::optional<StoredMessage> append_message(const std::string& user_id, const std::string& session_id,
+  virtual std::optional<StoredMessage> append_message(const std::string& user_id,
+                                                      const std::string& session_id,
                                                       StoredMessage message) = 0;
   // Replaces the message at message.seq (content, status, usage). False when it is gone (the
   // session was deleted meanwhile).
@@ -110,7 +115,8 @@ class SessionStore {
                                  const std::string& turn_id) = 0;
   // Locks held by `owner` or whose lease ran out before now_ms: what a restarted process must
   // mark interrupted. The locks are left in place; release them once the turn is marked.
-  virtual std::vector<AbandonedTurn> abandoned_turns(const std::string& owner, std::int64_t now_ms) = 0;
+  virtual std::vector<AbandonedTurn> abandoned_turns(const std::string& owner,
+                                                     std::int64_t now_ms) = 0;
 
   // Empty when the store answers; otherwise why not (for /readyz).
   virtual std::string check_ready() = 0;

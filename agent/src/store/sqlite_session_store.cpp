@@ -76,7 +76,8 @@ class Statement {
   }
   std::string text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
   }
   std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
   int changes() const { return sqlite3_changes(db_); }
@@ -116,7 +117,8 @@ Session read_session(const Statement& s) {
 }
 
 constexpr const char* kMessageColumns =
-    "seq, role, turn_id, content, status, stop_reason, error_code, error_message, input_tokens, output_tokens, "
+    "seq, role, turn_id, content, status, stop_reason, error_code, error_message, input_tokens, "
+    "output_tokens, "
     "created_at, updated_at";
 
 StoredMessage read_message(const Statement& s) {
@@ -137,7 +139,9 @@ StoredMessage read_message(const Statement& s) {
   return m;
 }
 
-std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace
 
@@ -198,25 +202,33 @@ Session SqliteSessionStore::create_session(const std::string& user_id, const std
   std::lock_guard lock(mutex_);
   const auto now = now_ms();
   Session session{new_session_id(now), user_id, title, now, now};
-  Statement s(db_, "INSERT INTO sessions (user_id, id, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");
+  Statement s(
+      db_,
+      "INSERT INTO sessions (user_id, id, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");
   s.bind(1, user_id).bind(2, session.id).bind(3, title).bind(4, now).bind(5, now).step();
   return session;
 }
 
-std::optional<Session> SqliteSessionStore::get_session(const std::string& user_id, const std::string& session_id) {
+std::optional<Session> SqliteSessionStore::get_session(const std::string& user_id,
+                                                       const std::string& session_id) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "SELECT id, user_id, title, created_at, updated_at FROM sessions WHERE user_id = ? AND id = ?");
+  Statement s(db_,
+              "SELECT id, user_id, title, created_at, updated_at FROM sessions WHERE user_id = ? "
+              "AND id = ?");
   s.bind(1, user_id).bind(2, session_id);
   if (!s.step()) return std::nullopt;
   return read_session(s);
 }
 
-Page<Session> SqliteSessionStore::list_sessions(const std::string& user_id, int limit, const std::string& cursor) {
+Page<Session> SqliteSessionStore::list_sessions(const std::string& user_id, int limit,
+                                                const std::string& cursor) {
   const auto position = decode_cursor(cursor);
-  const std::string before = position.value("before", std::string(":"));  // ':' sorts after every hex digit
+  const std::string before =
+      position.value("before", std::string(":"));  // ':' sorts after every hex digit
   std::lock_guard lock(mutex_);
   Statement s(db_,
-              "SELECT id, user_id, title, created_at, updated_at FROM sessions WHERE user_id = ? AND id < ? "
+              "SELECT id, user_id, title, created_at, updated_at FROM sessions WHERE user_id = ? "
+              "AND id < ? "
               "ORDER BY id DESC LIMIT ?");
   s.bind(1, user_id).bind(2, before).bind(3, static_cast<std::int64_t>(limit) + 1);
   Page<Session> page;
@@ -228,7 +240,8 @@ Page<Session> SqliteSessionStore::list_sessions(const std::string& user_id, int 
   return page;
 }
 
-std::optional<Session> SqliteSessionStore::rename_session(const std::string& user_id, const std::string& session_id,
+std::optional<Session> SqliteSessionStore::rename_session(const std::string& user_id,
+                                                          const std::string& session_id,
                                                           const std::string& title) {
   {
     std::lock_guard lock(mutex_);
@@ -253,15 +266,20 @@ bool SqliteSessionStore::delete_session(const std::string& user_id, const std::s
   return existed;
 }
 
-Page<StoredMessage> SqliteSessionStore::list_messages(const std::string& user_id, const std::string& session_id,
-                                                      int limit, const std::string& cursor) {
+Page<StoredMessage> SqliteSessionStore::list_messages(const std::string& user_id,
+                                                      const std::string& session_id, int limit,
+                                                      const std::string& cursor) {
   const auto position = decode_cursor(cursor);
   const auto after = position.value("after", std::int64_t{0});
   std::lock_guard lock(mutex_);
-  Statement s(db_, (std::string("SELECT ") + kMessageColumns +
-                    " FROM messages WHERE user_id = ? AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?")
-                       .c_str());
-  s.bind(1, user_id).bind(2, session_id).bind(3, after).bind(4, static_cast<std::int64_t>(limit) + 1);
+  Statement s(
+      db_, (std::string("SELECT ") + kMessageColumns +
+            " FROM messages WHERE user_id = ? AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+               .c_str());
+  s.bind(1, user_id)
+      .bind(2, session_id)
+      .bind(3, after)
+      .bind(4, static_cast<std::int64_t>(limit) + 1);
   Page<StoredMessage> page;
   while (s.step()) page.items.push_back(read_message(s));
   if (static_cast<int>(page.items.size()) > limit) {
@@ -277,9 +295,10 @@ std::optional<StoredMessage> SqliteSessionStore::append_message(const std::strin
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
   const auto now = now_ms();
-  Statement next(db_,
-                 "UPDATE sessions SET next_seq = next_seq + 1, updated_at = ? WHERE user_id = ? AND id = ? "
-                 "RETURNING next_seq - 1");
+  Statement next(
+      db_,
+      "UPDATE sessions SET next_seq = next_seq + 1, updated_at = ? WHERE user_id = ? AND id = ? "
+      "RETURNING next_seq - 1");
   next.bind(1, now).bind(2, user_id).bind(3, session_id);
   if (!next.step()) return std::nullopt;
   message.seq = next.integer(0);
@@ -287,13 +306,19 @@ std::optional<StoredMessage> SqliteSessionStore::append_message(const std::strin
   }
   if (message.created_at_ms == 0) message.created_at_ms = now;
   message.updated_at_ms = now;
-  Statement insert(db_, (std::string("INSERT INTO messages (user_id, session_id, ") + kMessageColumns +
-                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+  Statement insert(db_, (std::string("INSERT INTO messages (user_id, session_id, ") +
+                         kMessageColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                             .c_str());
-  insert.bind(1, user_id).bind(2, session_id).bind(3, message.seq).bind(4, message.role).bind(5, message.turn_id);
+  insert.bind(1, user_id)
+      .bind(2, session_id)
+      .bind(3, message.seq)
+      .bind(4, message.role)
+      .bind(5, message.turn_id);
   insert.bind(6, dump(message.content)).bind(7, message.status).bind(8, message.stop_reason);
   insert.bind(9, message.error_code).bind(10, message.error_message).bind(11, message.input_tokens);
-  insert.bind(12, message.output_tokens).bind(13, message.created_at_ms).bind(14, message.updated_at_ms);
+  insert.bind(12, message.output_tokens)
+      .bind(13, message.created_at_ms)
+      .bind(14, message.updated_at_ms);
   insert.step();
   tx.commit();
   return message;
@@ -303,16 +328,25 @@ bool SqliteSessionStore::update_message(const std::string& user_id, const std::s
                                         const StoredMessage& message) {
   std::lock_guard lock(mutex_);
   Statement s(db_,
-              "UPDATE messages SET content = ?, status = ?, stop_reason = ?, error_code = ?, error_message = ?, "
-              "input_tokens = ?, output_tokens = ?, updated_at = ? WHERE user_id = ? AND session_id = ? AND seq = ?");
-  s.bind(1, dump(message.content)).bind(2, message.status).bind(3, message.stop_reason).bind(4, message.error_code);
-  s.bind(5, message.error_message).bind(6, message.input_tokens).bind(7, message.output_tokens).bind(8, now_ms());
+              "UPDATE messages SET content = ?, status = ?, stop_reason = ?, error_code = ?, "
+              "error_message = ?, "
+              "input_tokens = ?, output_tokens = ?, updated_at = ? WHERE user_id = ? AND "
+              "session_id = ? AND seq = ?");
+  s.bind(1, dump(message.content))
+      .bind(2, message.status)
+      .bind(3, message.stop_reason)
+      .bind(4, message.error_code);
+  s.bind(5, message.error_message)
+      .bind(6, message.input_tokens)
+      .bind(7, message.output_tokens)
+      .bind(8, now_ms());
   s.bind(9, user_id).bind(10, session_id).bind(11, message.seq);
   s.step();
   return s.changes() > 0;
 }
 
-bool SqliteSessionStore::acquire_turn_lock(const std::string& user_id, const std::string& session_id,
+bool SqliteSessionStore::acquire_turn_lock(const std::string& user_id,
+                                           const std::string& session_id,
                                            const std::string& turn_id, const std::string& owner,
                                            std::int64_t lease_until_ms) {
   std::lock_guard lock(mutex_);
@@ -321,26 +355,37 @@ bool SqliteSessionStore::acquire_turn_lock(const std::string& user_id, const std
   exists.bind(1, user_id).bind(2, session_id);
   if (!exists.step()) return false;
   Statement s(db_,
-              "INSERT INTO turn_locks (user_id, session_id, turn_id, owner, lease_until) VALUES (?, ?, ?, ?, ?) "
-              "ON CONFLICT (user_id, session_id) DO UPDATE SET turn_id = excluded.turn_id, owner = excluded.owner, "
+              "INSERT INTO turn_locks (user_id, session_id, turn_id, owner, lease_until) VALUES "
+              "(?, ?, ?, ?, ?) "
+              "ON CONFLICT (user_id, session_id) DO UPDATE SET turn_id = excluded.turn_id, owner = "
+              "excluded.owner, "
               "lease_until = excluded.lease_until WHERE turn_locks.lease_until < ?");
-  s.bind(1, user_id).bind(2, session_id).bind(3, turn_id).bind(4, owner).bind(5, lease_until_ms).bind(6, now_ms());
+  s.bind(1, user_id)
+      .bind(2, session_id)
+      .bind(3, turn_id)
+      .bind(4, owner)
+      .bind(5, lease_until_ms)
+      .bind(6, now_ms());
   s.step();
   const bool taken = s.changes() > 0;
   tx.commit();
   return taken;
 }
 
-void SqliteSessionStore::release_turn_lock(const std::string& user_id, const std::string& session_id,
+void SqliteSessionStore::release_turn_lock(const std::string& user_id,
+                                           const std::string& session_id,
                                            const std::string& turn_id) {
   std::lock_guard lock(mutex_);
   Statement s(db_, "DELETE FROM turn_locks WHERE user_id = ? AND session_id = ? AND turn_id = ?");
   s.bind(1, user_id).bind(2, session_id).bind(3, turn_id).step();
 }
 
-std::vector<AbandonedTurn> SqliteSessionStore::abandoned_turns(const std::string& owner, std::int64_t now) {
+std::vector<AbandonedTurn> SqliteSessionStore::abandoned_turns(const std::string& owner,
+                                                               std::int64_t now) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "SELECT user_id, session_id, turn_id FROM turn_locks WHERE owner = ? OR lease_until < ?");
+  Statement s(
+      db_,
+      "SELECT user_id, session_id, turn_id FROM turn_locks WHERE owner = ? OR lease_until < ?");
   s.bind(1, owner).bind(2, now);
   std::vector<AbandonedTurn> turns;
   while (s.step()) turns.push_back(AbandonedTurn{s.text(0), s.text(1), s.text(2)});

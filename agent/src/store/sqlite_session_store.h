@@ -14,7 +14,7 @@
 namespace agent::store {
 
 struct SqliteSettings {
-  std::string path = "agent.db";               // AGENT_SQLITE_PATH (":memory:" for tests)
+  std::string path = "agent.db";                 // AGENT_SQLITE_PATH (":memory:" for tests)
   std::chrono::milliseconds busy_timeout{5000};  // AGENT_SQLITE_BUSY_TIMEOUT
 };
 
@@ -27,22 +27,27 @@ class SqliteSessionStore : public SessionStore {
   SqliteSessionStore& operator=(const SqliteSessionStore&) = delete;
 
   Session create_session(const std::string& user_id, const std::string& title) override;
-  std::optional<Session> get_session(const std::string& user_id, const std::string& session_id) override;
-  Page<Session> list_sessions(const std::string& user_id, int limit, const std::string& cursor) override;
+  std::optional<Session> get_session(const std::string& user_id,
+                                     const std::string& session_id) override;
+  Page<Session> list_sessions(const std::string& user_id, int limit,
+                              const std::string& cursor) override;
   std::optional<Session> rename_session(const std::string& user_id, const std::string& session_id,
                                         const std::string& title) override;
   bool delete_session(const std::string& user_id, const std::string& session_id) override;
-  Page<StoredMessage> list_messages(const std::string& user_id, const std::string& session_id, int limit,
-                                    const std::string& cursor) override;
-  std::optional<StoredMessage> append_message(const std::string& user_id, const std::string& session_id,
+  Page<StoredMessage> list_messages(const std::string& user_id, const std::string& session_id,
+                                    int limit, const std::string& cursor) override;
+  std::optional<StoredMessage> append_message(const std::string& user_id,
+                                              const std::string& session_id,
                                               StoredMessage message) override;
   bool update_message(const std::string& user_id, const std::string& session_id,
                       const StoredMessage& message) override;
-  bool acquire_turn_lock(const std::string& user_id, const std::string& session_id, const std::string& turn_id,
-                         const std::string& owner, std::int64_t lease_until_ms) override;
+  bool acquire_turn_lock(const std::string& user_id, const std::string& session_id,
+                         const std::string& turn_id, const std::string& owner,
+                         std::int64_t lease_until_ms) override;
   void release_turn_lock(const std::string& user_id, const std::string& session_id,
                          const std::string& turn_id) override;
-  std::vector<AbandonedTurn> abandoned_turns(const std::string& owner, std::int64_t now_ms) override;
+  std::vector<AbandonedTurn> abandoned_turns(const std::string& owner,
+                                             std::int64_t now_ms) override;
   std::string check_ready() override;
 
   // The schema version after migrations (tests).

@@ -7,15 +7,16 @@
 
 namespace agent::store {
 
-std::unique_ptr<SessionStore> make_session_store(const AgentConfig& config, shared::MetricsRegistry& metrics,
+std::unique_ptr<SessionStore> make_session_store(const AgentConfig& config,
+                                                 shared::MetricsRegistry& metrics,
                                                  shared::http::HttpClient& http) {
   std::unique_ptr<SessionStore> inner;
   if (config.store == "sqlite") {
     inner = std::make_unique<SqliteSessionStore>(config.sqlite);
   } else {
     auto credentials = shared::aws::make_default_credentials_chain(config.aws, http);
-    auto client = std::make_shared<shared::aws::AwsJsonClient>(config.aws, "dynamodb", "dynamodb", "1.0",
-                                                               std::move(credentials), http);
+    auto client = std::make_shared<shared::aws::AwsJsonClient>(config.aws, "dynamodb", "dynamodb",
+                                                               "1.0", std::move(credentials), http);
     DynamoSettingsForStore settings;
     settings.table = config.dynamodb.table;
     settings.create_table = config.dynamodb.create_table;

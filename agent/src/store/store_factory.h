@@ -11,7 +11,8 @@
 namespace agent::store {
 
 // Throws StoreError (or std::runtime_error) with a one-line reason.
-std::unique_ptr<SessionStore> make_session_store(const AgentConfig& config, shared::MetricsRegistry& metrics,
+std::unique_ptr<SessionStore> make_session_store(const AgentConfig& config,
+                                                 shared::MetricsRegistry& metrics,
                                                  shared::http::HttpClient& http);
 
 }  // namespace agent::store

@@ -16,9 +16,11 @@ class TimedSessionStore : public SessionStore {
   auto timed(const char* operation, F&& f) {
     const auto started = std::chrono::steady_clock::now();
     auto observe = [&] {
-      metrics_.histogram("agent_store_latency_seconds", "Store operation latency", shared::latency_buckets(),
-                         {{"operation", operation}})
-          .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      metrics_
+          .histogram("agent_store_latency_seconds", "Store operation latency",
+                     shared::latency_buckets(), {{"operation", operation}})
+          .observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     };
     try {
       auto result = f();
@@ -29,11 +31,13 @@ class TimedSessionStore : public SessionStore {
       throw;
     } catch (...) {
       observe();
-      metrics_.counter("agent_store_errors_total", "Store operations that failed", {{"operation", operation}}).inc();
+      metrics_
+          .counter("agent_store_errors_total", "Store operations that failed",
+                   {{"operation", operation}})
+          .inc();
       throw;
     }
   }
-
 
  public:
   TimedSessionStore(std::unique_ptr<SessionStore> inner, shared::MetricsRegistry& metrics)
@@ -48,7 +52,8 @@ class TimedSessionStore : public SessionStore {
   Page<Session> list_sessions(const std::string& u, int limit, const std::string& c) override {
     return timed("list_sessions", [&] { return inner_->list_sessions(u, limit, c); });
   }
-  std::optional<Session> rename_session(const std::string& u, const std::string& s, const std::string& t) override {
+  std::optional<Session> rename_session(const std::string& u, const std::string& s,
+                                        const std::string& t) override {
     return timed("rename_session", [&] { return inner_->rename_session(u, s, t); });
   }
   bool delete_session(const std::string& u, const std::string& s) override {
@@ -58,17 +63,19 @@ class TimedSessionStore : public SessionStore {
                                     const std::string& c) override {
     return timed("list_messages", [&] { return inner_->list_messages(u, s, limit, c); });
   }
-  std::optional<StoredMessage> append_message(const std::string& u, const std::string& s, StoredMessage m) override {
+  std::optional<StoredMessage> append_message(const std::string& u, const std::string& s,
+                                              StoredMessage m) override {
     return timed("append_message", [&] { return inner_->append_message(u, s, std::move(m)); });
   }
   bool update_message(const std::string& u, const std::string& s, const StoredMessage& m) override {
     return timed("update_message", [&] { return inner_->update_message(u, s, m); });
   }
-  bool acquire_turn_lock(const std::string& u, const std::string& s, const std::string& t, const std::string& o,
-                         std::int64_t lease) override {
+  bool acquire_turn_lock(const std::string& u, const std::string& s, const std::string& t,
+                         const std::string& o, std::int64_t lease) override {
     return timed("acquire_turn_lock", [&] { return inner_->acquire_turn_lock(u, s, t, o, lease); });
   }
-  void release_turn_lock(const std::string& u, const std::string& s, const std::string& t) override {
+  void release_turn_lock(const std::string& u, const std::string& s,
+                         const std::string& t) override {
     timed("release_turn_lock", [&] {
       inner_->release_turn_lock(u, s, t);
       return 0;

@@ -34,27 +34,30 @@ nlohmann::json CurrentTimeTool::input_schema() const {
   return {{"type", "object"},
           {"properties",
            {{"utc_offset",
-             {{"type", "string"}, {"description", "Offset from UTC as +HH:MM or -HH:MM; default UTC"}}}}},
+             {{"type", "string"},
+              {"description", "Offset from UTC as +HH:MM or -HH:MM; default UTC"}}}}},
           {"additionalProperties", false}};
 }
 
-ToolResult CurrentTimeTool::run(const nlohmann::json& input, std::chrono::steady_clock::time_point) {
+ToolResult CurrentTimeTool::run(const nlohmann::json& input,
+                                std::chrono::steady_clock::time_point) {
   std::string offset_text = "Z";
   if (input.is_object() && input.contains("utc_offset")) {
     if (!input["utc_offset"].is_string()) return {"utc_offset must be a string like +02:00", true};
     offset_text = input["utc_offset"].get<std::string>();
   }
   const auto offset = parse_offset(offset_text);
-  if (!offset) return {"utc_offset must look like +02:00 or -05:30, got '" + offset_text + "'", true};
+  if (!offset)
+    return {"utc_offset must look like +02:00 or -05:30, got '" + offset_text + "'", true};
   const std::int64_t now = clock_ms_();
   if (*offset == 0) return {format_timestamp(now), false};
   const std::time_t local = static_cast<std::time_t>(now / 1000 + *offset * 60);
   std::tm tm{};
   gmtime_r(&local, &tm);
   char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, *offset < 0 ? '-' : '+', std::abs(*offset) / 60,
-                std::abs(*offset) % 60);
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                *offset < 0 ? '-' : '+', std::abs(*offset) / 60, std::abs(*offset) % 60);
   return {text, false};
 }
 

@@ -21,7 +21,8 @@ class Tool {
   virtual std::string description() const = 0;
   virtual nlohmann::json input_schema() const = 0;
   // May throw; the registry turns exceptions into error results.
-  virtual ToolResult run(const nlohmann::json& input, std::chrono::steady_clock::time_point deadline) = 0;
+  virtual ToolResult run(const nlohmann::json& input,
+                         std::chrono::steady_clock::time_point deadline) = 0;
 };
 
 }  // namespace agent::tools

@@ -11,7 +11,8 @@ void ToolRegistry::add(std::shared_ptr<Tool> tool) { tools_.push_back(std::move(
 
 std::vector<model::ToolSpec> ToolRegistry::specs() const {
   std::vector<model::ToolSpec> specs;
-  for (const auto& tool : tools_) specs.push_back({tool->name(), tool->description(), tool->input_schema()});
+  for (const auto& tool : tools_)
+    specs.push_back({tool->name(), tool->description(), tool->input_schema()});
   return specs;
 }
 
