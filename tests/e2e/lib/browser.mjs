@@ -17,12 +17,17 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 60_000 });
 }
 
-// A page of the product signed in as `user` of the stack (a bearer token on every request, as an
-// API gateway or the ALB's OIDC would add an identity), with console errors collected.
+// A page of the product signed in as `user` of the stack, with console errors collected. With
+// APP_AUTH=token the user's bearer token is added to the page's /api requests only: the hub
+// reads an Authorization header before the cookie (as the Mercure spec orders them), so a token
+// sent there too would hide the subscriber cookie.
 export async function openProductPage(browser, stack, user) {
-  const extraHTTPHeaders = {};
-  if (stack.appAuth === 'token') extraHTTPHeaders.Authorization = `Bearer ${stack.users[user]}`;
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, extraHTTPHeaders });
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  if (stack.appAuth === 'token') {
+    const authorization = `Bearer ${stack.users[user]}`;
+    await context.route(`${stack.edgeUrl}/api/**`, (route) =>
+      route.continue({ headers: { ...route.request().headers(), authorization } }));
+  }
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   const consoleErrors = [];

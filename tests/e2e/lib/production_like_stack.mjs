@@ -55,7 +55,8 @@ export class ProductionLikeStack {
   //   binDir, sourceDir: build and source folders (default SUITE_BIN_DIR / SUITE_SOURCE_DIR)
   //   appAuth: APP_AUTH (default 'token'); users: {name: token} for APP_AUTH=token
   //   model: 'fake-bedrock' (default when built) or 'demo'
-  //   drainTimeout: the executables' *_DRAIN_TIMEOUT (default '8s')
+  //   drainMs: the executables' *_DRAIN_TIMEOUT (default 10 s; production has 20 s inside ECS's
+  //     30 s stop timeout)
   //   extraEnv: {app: {...}, agent: {...}, hub: {...}} added to each executable's environment
   constructor(options = {}) {
     this.options_ = options;
@@ -69,7 +70,8 @@ export class ProductionLikeStack {
     if (this.model === 'fake-bedrock' && !fakeBuilt) {
       throw new Error(`fake Bedrock not built at ${fakeBedrockPath(this.binDir)}`);
     }
-    this.drainTimeout = options.drainTimeout || '8s';
+    this.drainMs = options.drainMs || 10_000;
+    this.drainTimeout = `${this.drainMs}ms`;
     this.secrets = {
       publisherKey: randomBytes(32).toString('hex'),
       subscriberKey: randomBytes(32).toString('hex'),
@@ -160,6 +162,8 @@ export class ProductionLikeStack {
       AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${TASK_PORTS.model}`,
       // Nothing outside the task is reachable; keep SDK-style lookups from trying.
       AWS_EC2_METADATA_DISABLED: 'true',
+      // The SDK default, set so that the retry scenarios do not depend on it.
+      AWS_MAX_ATTEMPTS: '3',
     };
   }
 
