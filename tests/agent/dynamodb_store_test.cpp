@@ -8,8 +8,8 @@
 namespace agent::store {
 namespace {
 
-nlohmann::json raw_item(shared::aws::AwsJsonClient& client, const std::string& table, const std::string& pk,
-                        const std::string& sk) {
+nlohmann::json raw_item(shared::aws::AwsJsonClient& client, const std::string& table,
+                        const std::string& pk, const std::string& sk) {
   const nlohmann::json key = {{"pk", {{"S", pk}}}, {"sk", {{"S", sk}}}};
   const auto r = client.call("DynamoDB_20120810.GetItem", {{"TableName", table}, {"Key", key}});
   return r.value("Item", nlohmann::json::object());
