@@ -3,8 +3,8 @@
 # app, agent and the sse_load generator in Release, then runs every scenario against our
 # programs and the peers side by side and prints the results table.
 #
-#   bench/run.sh            full run (about 20 minutes)
-#   bench/run.sh --quick    one repetition, shorter phases, idle capacity at 10k only (~4 min)
+#   bench/run.sh            full run (about 35 minutes on a busy 2-core machine)
+#   bench/run.sh --quick    one repetition, 5k subscribers, shorter phases (~8 minutes there)
 #   extra arguments go to bench/run.py (--only broadcast,chat --servers hub,nchan --repeats N)
 #
 # BENCH_BUILD_DIR (default build-bench) is the build folder; BENCH_NICE see below. Never part of
@@ -39,9 +39,9 @@ done
 cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSUITE_BUILD_BENCHMARKS=ON \
   -DSUITE_BUILD_TESTS=OFF -DCMAKE_CXX_FLAGS="-Wno-error=restrict" >/dev/null
 # Targets that do not build yet are measured as "did not start" rather than stopping the run.
-ninja -C "$build_dir" -j"${BENCH_BUILD_JOBS:-2}" sse_load
+ninja -C "$build_dir" -j"${BENCH_BUILD_JOBS:-2}" sse_load >&2
 for target in sse_hub app agent; do
-  ninja -C "$build_dir" -j"${BENCH_BUILD_JOBS:-2}" "$target" || echo "bench: $target did not build; its rows will say so" >&2
+  ninja -C "$build_dir" -j"${BENCH_BUILD_JOBS:-2}" "$target" >&2 || echo "bench: $target did not build; its rows will say so" >&2
 done
 
 # BENCH_NICE=-10 (root only) runs the servers and the generator ahead of other work on a shared
