@@ -141,7 +141,7 @@ describe('edge (ALB + WAF) in front of the task', () => {
   }
 
   test('SIGTERM to the three executables: each exits 0 inside its drain time', async () => {
-    const drainMs = 8000;
+    const drainMs = stack.drainMs;
     const results = await stack.terminateExecutables({ graceMs: drainMs + 5000 });
     for (const [name, r] of Object.entries(results)) {
       assert.equal(r.killed, false, `${name} had to be killed`);

@@ -185,7 +185,7 @@ describe('faults in the task lose nothing', () => {
       assert.equal(sent.status, 202, sent.body);
       turnId = sent.json.turn_id;
       await stream.waitFor((events) => turnUpdates(events).some((u) => u.data.type === 'text.delta'), 20_000);
-      const drainMs = 8000;
+      const drainMs = stack.drainMs;
       const results = await stack.terminateExecutables({ graceMs: drainMs + 5000 });
       for (const [name, r] of Object.entries(results)) {
         t.diagnostic(`${name}: exit ${r.code} after ${r.elapsedMs} ms`);
