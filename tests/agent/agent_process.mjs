@@ -190,6 +190,18 @@ export function apiClient(baseUrl, user) {
     remove: (id) => call('DELETE', `/v1/sessions/${id}`),
     send: (id, text) => call('POST', `/v1/sessions/${id}/messages`, { text }),
     cancel: (id) => call('POST', `/v1/sessions/${id}/cancel`),
+    // Polls until the running assistant message has persisted some streamed text (the agent saves
+    // it every AGENT_PERSIST_INTERVAL), so that a test can stop the turn with something produced.
+    async waitForPartialText(id, timeoutMs = 30000) {
+      const end = Date.now() + timeoutMs;
+      while (Date.now() < end) {
+        const res = await call('GET', `/v1/sessions/${id}?limit=200`);
+        const last = res.body?.messages?.at(-1);
+        if (last && last.role === 'assistant' && last.status === 'running' && last.text.length > 0) return last;
+        await sleep(50);
+      }
+      throw new Error(`no streamed text was persisted in ${id} within ${timeoutMs} ms`);
+    },
     // Polls until the session's last assistant message is no longer running.
     async waitForTurn(id, timeoutMs = 30000) {
       const end = Date.now() + timeoutMs;

@@ -134,6 +134,22 @@ TEST(TurnEngine, ASecondTurnInTheSameSessionIsRefusedWhileOneRuns) {
   EXPECT_EQ(f.messages().size(), 4u);
 }
 
+TEST(TurnEngine, TheNextMessageRightAfterATurnCompletesIsAccepted) {
+  EngineFixture f(
+      std::make_unique<model::DemoProvider>(model::DemoSettings{std::chrono::milliseconds(0)}));
+  for (int round = 0; round < 5; ++round) {
+    f.engine->start_turn(f.user, f.session, "round " + std::to_string(round));
+    // As a client does: poll the store until the assistant message is no longer running, then
+    // send at once.
+    for (int i = 0; i < 2000; ++i) {
+      if (f.messages().back().status != "running") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  f.wait_idle();
+  EXPECT_EQ(f.messages().size(), 10u);
+}
+
 TEST(TurnEngine, CancelStopsTheStreamAndKeepsWhatWasProduced) {
   EngineFixture f(
       std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto& cancelled, int) {

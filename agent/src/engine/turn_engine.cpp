@@ -48,8 +48,14 @@ StartedTurn TurnEngine::start_turn(const std::string& user_id, const std::string
       publisher_, publish::session_topic(user_id, session_id), turn->turn_id, settings_.coalesce);
   const std::string k = key(user_id, session_id);
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (stopping_) throw TurnRefused(TurnRefused::Reason::kStopping, "the agent is shutting down");
+    // A client that saw the previous turn complete may send the next message while that turn
+    // is still releasing its lock: wait for it rather than answer 409.
+    changed_.wait_for(lock, std::chrono::seconds(5), [&] {
+      auto it = active_.find(k);
+      return it == active_.end() || !it->second->finishing.load();
+    });
     if (active_.count(k))
       throw TurnRefused(TurnRefused::Reason::kTurnRunning,
                         "a turn is already running in this session");

@@ -62,6 +62,8 @@ struct ActiveTurn {
   std::chrono::steady_clock::time_point deadline;
   std::atomic<bool> stop{false};
   std::atomic<int> stop_reason{0};
+  // Set once the final state is persisted: the turn is over for readers, only its lock is left.
+  std::atomic<bool> finishing{false};
   std::unique_ptr<TurnUpdates> updates;
 
   void request_stop(StopReason reason) {

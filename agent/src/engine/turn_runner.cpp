@@ -297,6 +297,7 @@ std::string TurnRunner::run() {
   assistant_.error_code = error_code;
   assistant_.error_message = error_message;
   persist();
+  turn_.finishing.store(true);
   updates.flush(true);
   if (error_code.empty()) {
     updates.send("turn.done", {{"stop_reason", assistant_.stop_reason}});
