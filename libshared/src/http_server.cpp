@@ -126,6 +126,9 @@ void HttpService::install_defaults() {
   server_.set_read_timeout(config_.read_timeout.count(), 0);
   server_.set_write_timeout(config_.write_timeout.count(), 0);
   server_.set_keep_alive_timeout(config_.keep_alive_timeout.count());
+  // Small JSON responses must not wait for Nagle's algorithm against the peer's delayed ACK
+  // (measured: ~40 ms per request on keep-alive connections without it).
+  server_.set_tcp_nodelay(true);
 
   auto& requests_total =
       metrics_.counter("http_requests_total", "HTTP requests served", {{"service", name_}});
