@@ -26,6 +26,8 @@ void StaticSite::serve(const httplib::Request& req, httplib::Response& res) cons
   if (file == nullptr) throw shared::http::not_found("no such file");
   res.set_header("ETag", std::string(file->etag));
   res.set_header("Cache-Control", "no-cache");
+  // The server gzips for clients that accept it: caches must keep the two apart.
+  res.set_header("Vary", "Accept-Encoding");
   const std::string if_none_match = req.get_header_value("If-None-Match");
   if (!if_none_match.empty() && if_none_match.find(file->etag) != std::string::npos) {
     res.status = 304;

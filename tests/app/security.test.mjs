@@ -66,6 +66,7 @@ test('the UI has no inline script or style, and its files have ETags and revalid
     const etag = first.headers.get('etag');
     assert.match(etag, /^"[0-9a-f]{32}"$/, path);
     assert.equal(first.headers.get('cache-control'), 'no-cache');
+    assert.equal(first.headers.get('vary'), 'Accept-Encoding');
     const again = await fetch(app.url + path, { headers: { 'If-None-Match': etag } });
     assert.equal(again.status, 304, path);
   }
