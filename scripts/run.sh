@@ -72,7 +72,7 @@ start() {
 wait_healthy() {
   local name=$1 url=$2
   for _ in $(seq 1 100); do
-    if curl -fsS -o /dev/null "$url"; then return 0; fi
+    if curl -fs -o /dev/null "$url"; then return 0; fi
     if ! kill -0 "${pids[-1]}" 2>/dev/null; then break; fi
     sleep 0.1
   done
