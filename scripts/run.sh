@@ -56,8 +56,10 @@ fi
 export LOG_FORMAT="${LOG_FORMAT:-text}"
 
 pids=()
+stopping=""
 stop_all() {
   trap - INT TERM EXIT
+  stopping=1
   echo "run.sh: stopping" >&2
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -90,4 +92,7 @@ echo "Agent Suite is running (model: $AGENT_MODEL_PROVIDER, store: ${AGENT_STORE
 echo "Open http://localhost:${APP_LISTEN##*:}/"
 echo "Logs: .local/logs/. Press Ctrl-C to stop."
 wait -n "${pids[@]}" || true
-echo "run.sh: a process exited; see .local/logs/" >&2
+if [ -z "$stopping" ]; then
+  echo "run.sh: a process exited on its own; see .local/logs/" >&2
+  exit 1
+fi
