@@ -260,7 +260,9 @@ void Connection::close() {
   queue_.clear();
   queue_.shrink_to_fit();
   queue_head_ = 0;
-  reader_.reset();
+  // reader_ stays: a read cancelled by the close above still completes later and writes into
+  // its buffer (found by ASan at SIGTERM). It is freed with the connection, which that pending
+  // handler keeps alive until then.
   if (tracked_) {
     loop_.untrack(this);
     tracked_ = false;
