@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, openProductPage } from './lib/browser.mjs';
+import { ASSISTANT, finishedAnswer as finishedAnswerOn, launchBrowser, openProductPage, sendMessage } from './lib/browser.mjs';
 import { ProductionLikeStack } from './lib/production_like_stack.mjs';
 
-const ASSISTANT = '[data-testid="message"][data-role="assistant"]';
 
 function countingText(words) {
   return Array.from({ length: words }, (_, i) => `w${i + 1}`).join(' ') + '.';
@@ -35,22 +34,11 @@ describe('the hub restarts under a subscribed browser', () => {
   }
 
   async function send(text) {
-    await page.getByTestId('message-input').fill(text);
-    await page.getByTestId('send').click();
+    await sendMessage(page, text);
   }
 
-  async function finishedAnswer(n, timeout = 60_000) {
-    const answer = page.locator(ASSISTANT).nth(n - 1);
-    await answer.waitFor({ state: 'attached', timeout });
-    await page.waitForFunction(
-      ([sel, i]) => {
-        const node = document.querySelectorAll(sel)[i];
-        return node && node.getAttribute('aria-busy') === 'false';
-      },
-      [ASSISTANT, n - 1],
-      { timeout },
-    );
-    return answer;
+  function finishedAnswer(n, timeout) {
+    return finishedAnswerOn(page, n, timeout);
   }
 
   test('the hub restarted mid-answer: the page shows the whole answer once, nothing missing or doubled', async (t) => {

@@ -8,10 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, openProductPage } from './lib/browser.mjs';
+import { ASSISTANT, finishedAnswer as finishedAnswerOn, launchBrowser, openProductPage, sendMessage } from './lib/browser.mjs';
 import { ProductionLikeStack } from './lib/production_like_stack.mjs';
 
-const ASSISTANT = '[data-testid="message"][data-role="assistant"]';
 const USER = '[data-testid="message"][data-role="user"]';
 
 function countingText(words, offset = 0) {
@@ -41,23 +40,11 @@ describe('the browser journey through the edge', () => {
   }
 
   async function send(text) {
-    await page.getByTestId('message-input').fill(text);
-    await page.getByTestId('send').click();
+    await sendMessage(page, text);
   }
 
-  // Waits for the n-th assistant message (1-based) to stop streaming; returns its text.
-  async function finishedAnswer(n, timeout = 60_000) {
-    const answer = page.locator(ASSISTANT).nth(n - 1);
-    await answer.waitFor({ state: 'attached', timeout });
-    await page.waitForFunction(
-      ([sel, i]) => {
-        const node = document.querySelectorAll(sel)[i];
-        return node && node.getAttribute('aria-busy') === 'false';
-      },
-      [ASSISTANT, n - 1],
-      { timeout },
-    );
-    return answer;
+  function finishedAnswer(n, timeout) {
+    return finishedAnswerOn(page, n, timeout);
   }
 
   test('a new chat streams a markdown answer from the model into the page', async () => {

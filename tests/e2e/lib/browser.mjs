@@ -38,3 +38,27 @@ export async function openProductPage(browser, stack, user) {
   await page.goto(`${stack.edgeUrl}/`, { waitUntil: 'domcontentloaded' });
   return { context, page, consoleErrors };
 }
+
+// The assistant messages of the conversation, in order.
+export const ASSISTANT = '[data-testid="message"][data-role="assistant"]';
+
+// Types a message into the box and presses Send.
+export async function sendMessage(page, text) {
+  await page.getByTestId('message-input').fill(text);
+  await page.getByTestId('send').click();
+}
+
+// Waits for the n-th assistant message (1-based) to stop streaming; returns its locator.
+export async function finishedAnswer(page, n, timeout = 60_000) {
+  const answer = page.locator(ASSISTANT).nth(n - 1);
+  await answer.waitFor({ state: 'attached', timeout });
+  await page.waitForFunction(
+    ([sel, i]) => {
+      const node = document.querySelectorAll(sel)[i];
+      return node && node.getAttribute('aria-busy') === 'false';
+    },
+    [ASSISTANT, n - 1],
+    { timeout },
+  );
+  return answer;
+}
