@@ -4,6 +4,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <thread>
 
@@ -12,6 +17,34 @@
 using namespace shared::aws;
 
 namespace {
+
+// A loopback port that refuses connections: bound by this process (so nobody else takes it) but
+// never listening. A listening socket would accept into its backlog and leave the call hanging.
+class ClosedPort {
+ public:
+  ClosedPort() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~ClosedPort() { close(fd_); }
+  ClosedPort(const ClosedPort&) = delete;
+  ClosedPort& operator=(const ClosedPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
+int closed_port() {
+  static ClosedPort held;
+  return held.port();
+}
 
 // A JSON-protocol service on 127.0.0.1:<random port>. `respond` decides each answer.
 class JsonService {
@@ -149,10 +182,7 @@ TEST(AwsJsonClient, GivesUpAfterThreeAttemptsOn503) {
 
 TEST(AwsJsonClient, ConnectionRefusedIsRetriedThenThrownAsTransportError) {
   Fixture f;
-  // A port that was free a moment ago: nothing listens there.
-  httplib::Server probe;
-  int port = probe.bind_to_any_port("127.0.0.1");
-  probe.stop();
+  const int port = closed_port();
   EXPECT_THROW(f.client("http://127.0.0.1:" + std::to_string(port)).call("X.Y", nlohmann::json::object()),
                shared::http::TransportError);
   EXPECT_EQ(f.sleeps.size(), 2u);
