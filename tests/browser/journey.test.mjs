@@ -35,7 +35,32 @@ async function openApp(p = page) {
   await p.waitForSelector('body[data-ready="true"]');
 }
 
+// What the page shows, for a failure message that says more than "timed out".
+function uiState(p = page) {
+  return p.evaluate(() => ({
+    hash: location.hash,
+    busy: document.body.classList.contains('turn-running'),
+    sendHidden: document.querySelector('[data-testid="send"]')?.hidden,
+    sendDisabled: document.querySelector('[data-testid="send"]')?.disabled,
+    input: document.querySelector('[data-testid="message-input"]')?.value,
+    banner: document.getElementById('banner')?.hidden ? null : document.getElementById('banner-text')?.textContent,
+    connection: document.getElementById('connection')?.dataset.state,
+  }));
+}
+
+// Waits for a selector; on timeout the error carries the page's state.
+async function waitShown(selector, timeout = 30000) {
+  try {
+    await page.waitForSelector(selector, { timeout });
+  } catch (error) {
+    error.message += `\npage state: ${JSON.stringify(await uiState())}`;
+    throw error;
+  }
+}
+
+// Types a message and presses Enter once the composer can send (as a person would wait for it).
 async function send(text) {
+  await waitShown(`${T('send')}:not([hidden]):not([disabled])`, 15000);
   await page.fill(T('message-input'), text);
   await page.press(T('message-input'), 'Enter');
 }
@@ -333,7 +358,7 @@ test('a phone-sized screen: the chat fills it, the list is a drawer, nothing scr
 test('the agent down: a clear error, the message kept for another try; back up: it goes through', async () => {
   await stack.agent.stop('SIGKILL');
   await send('Are you there?');
-  await page.waitForSelector('#banner:not([hidden])');
+  await waitShown('#banner:not([hidden])');
   assert.match(await page.locator('#banner-text').innerText(), /agent is not answering/i);
   assert.equal(await page.inputValue(T('message-input')), 'Are you there?');
   assert.ok(await page.locator(T('send')).isVisible());
@@ -344,7 +369,8 @@ test('the agent down: a clear error, the message kept for another try; back up: 
   await page.press(T('message-input'), 'Enter');
   await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [ASSISTANT, answers]);
   await lastAnswerDone();
-  await page.click('#banner-close').catch(() => {});
+  // Sending again took the error away: the banner is for what is wrong now.
+  assert.ok(await page.locator('#banner').isHidden());
 });
 
 test('a turn that fails in the model shows its error in the conversation', async () => {
