@@ -66,15 +66,35 @@ MercureClaims read_mercure_claims(const nlohmann::json& claims) {
   return out;
 }
 
+std::shared_ptr<const MercureClaims> Authorizer::remembered(const std::string& token) const {
+  std::lock_guard lock(cache_mutex_);
+  auto it = cache_.find(token);
+  if (it == cache_.end()) return nullptr;
+  if (std::chrono::system_clock::now() >= it->second.valid_until) {
+    cache_.erase(it);
+    return nullptr;
+  }
+  return it->second.claims;
+}
+
+void Authorizer::remember(const std::string& token, std::shared_ptr<const MercureClaims> claims) const {
+  const auto valid_until = claims->expires_at ? *claims->expires_at + leeway_ : std::chrono::system_clock::time_point::max();
+  std::lock_guard lock(cache_mutex_);
+  if (cache_.size() >= kCacheCapacity) cache_.erase(cache_.begin());
+  cache_.insert_or_assign(token, Remembered{std::move(claims), valid_until});
+}
+
 AuthorizationResult Authorizer::verify(const std::string& token) const {
   AuthorizationResult result;
   if (keys_.empty()) {
     result.error = "no JWT key is configured";
     return result;
   }
+  if ((result.claims = remembered(token))) return result;
   try {
     const nlohmann::json claims = shared::jwt::verify(token, keys_, {leeway_, {}});
-    result.claims = read_mercure_claims(claims);
+    result.claims = std::make_shared<const MercureClaims>(read_mercure_claims(claims));
+    remember(token, result.claims);
   } catch (const shared::jwt::JwtError& e) {
     result.error = e.what();
   } catch (const std::invalid_argument& e) {
@@ -85,11 +105,11 @@ AuthorizationResult Authorizer::verify(const std::string& token) const {
 
 AuthorizationResult Authorizer::authorize(const AuthorizationInput& input) const {
   if (!input.authorization_headers.empty()) {
-    if (input.authorization_headers.size() != 1) return {std::nullopt, "more than one Authorization header"};
+    if (input.authorization_headers.size() != 1) return {nullptr, "more than one Authorization header"};
     const std::string& header = input.authorization_headers.front();
     constexpr std::string_view kBearer = "Bearer ";
     if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
-      return {std::nullopt, "the Authorization header is not a Bearer token"};
+      return {nullptr, "the Authorization header is not a Bearer token"};
     }
     return verify(header.substr(kBearer.size()));
   }
@@ -100,10 +120,10 @@ AuthorizationResult Authorizer::authorize(const AuthorizationInput& input) const
   // origin (its Origin header, or failing that its Referer).
   if (input.is_post) {
     std::string origin = input.origin.empty() ? origin_of(input.referer) : input.origin;
-    if (origin.empty()) return {std::nullopt, "a cookie-authorized POST needs an Origin or Referer"};
+    if (origin.empty()) return {nullptr, "a cookie-authorized POST needs an Origin or Referer"};
     bool allowed = false;
     for (const auto& o : publish_origins_) allowed = allowed || o == "*" || o == origin;
-    if (!allowed) return {std::nullopt, "origin " + origin + " may not publish with the cookie"};
+    if (!allowed) return {nullptr, "origin " + origin + " may not publish with the cookie"};
   }
   return verify(*cookie);
 }

@@ -6,8 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "shared/jwt.h"
@@ -32,7 +35,7 @@ struct AuthorizationInput {
 };
 
 struct AuthorizationResult {
-  std::optional<MercureClaims> claims;  // nullopt and no error: no token (anonymous)
+  std::shared_ptr<const MercureClaims> claims;  // null and no error: no token (anonymous)
   std::string error;                    // non-empty: refuse with 401
   bool ok() const { return error.empty(); }
 };
@@ -44,8 +47,14 @@ std::string origin_of(std::string_view url);
 // Reads the `mercure` claim; throws std::invalid_argument when it has the wrong shape.
 MercureClaims read_mercure_claims(const nlohmann::json& claims);
 
+// Verifies tokens and remembers the ones that verified. Publishers (the agent) and reconnecting
+// subscribers send the same token again and again; a remembered token skips the signature check,
+// the base64 and the JSON parsing of its claims until it expires. Only tokens that verified are
+// kept, each no longer than its `exp` plus the leeway, and at most kCacheCapacity of them.
 class Authorizer {
  public:
+  static constexpr std::size_t kCacheCapacity = 4096;
+
   Authorizer(std::vector<shared::jwt::Key> keys, std::string cookie_name,
              std::vector<std::string> publish_origins, std::chrono::seconds leeway)
       : keys_(std::move(keys)),
@@ -55,14 +64,27 @@ class Authorizer {
 
   AuthorizationResult authorize(const AuthorizationInput& input) const;
   bool has_keys() const { return !keys_.empty(); }
+  std::size_t remembered_tokens() const {
+    std::lock_guard lock(cache_mutex_);
+    return cache_.size();
+  }
 
  private:
   AuthorizationResult verify(const std::string& token) const;
+  std::shared_ptr<const MercureClaims> remembered(const std::string& token) const;
+  void remember(const std::string& token, std::shared_ptr<const MercureClaims> claims) const;
+
+  struct Remembered {
+    std::shared_ptr<const MercureClaims> claims;
+    std::chrono::system_clock::time_point valid_until;
+  };
 
   std::vector<shared::jwt::Key> keys_;
   std::string cookie_name_;
   std::vector<std::string> publish_origins_;
   std::chrono::seconds leeway_;
+  mutable std::mutex cache_mutex_;
+  mutable std::unordered_map<std::string, Remembered> cache_;
 };
 
 }  // namespace hub

@@ -4,6 +4,10 @@
 
 namespace hub {
 
+UpdateHistory::UpdateHistory(std::size_t capacity) : capacity_(capacity) {
+  sequence_by_id_.reserve(std::min<std::size_t>(capacity, 1 << 16));
+}
+
 void UpdateHistory::append(UpdatePtr update) {
   if (capacity_ == 0) return;
   if (entries_.size() >= capacity_) {
@@ -13,7 +17,12 @@ void UpdateHistory::append(UpdatePtr update) {
     }
     entries_.pop_front();
   }
-  sequence_by_id_[update->id] = update->sequence;
+  // A repeated id: the key must view the newest update's id, which outlives the older one.
+  const std::string_view id = update->id;
+  if (auto [it, inserted] = sequence_by_id_.try_emplace(id, update->sequence); !inserted) {
+    sequence_by_id_.erase(it);
+    sequence_by_id_.emplace(id, update->sequence);
+  }
   entries_.push_back(std::move(update));
 }
 
@@ -24,7 +33,7 @@ UpdateHistory::Replay UpdateHistory::after(std::string_view last_event_id) const
     replay.updates.assign(entries_.begin(), entries_.end());
     return replay;
   }
-  auto it = sequence_by_id_.find(std::string(last_event_id));
+  auto it = sequence_by_id_.find(last_event_id);
   if (it == sequence_by_id_.end()) return replay;
   replay.found = true;
   const std::uint64_t sequence = it->second;

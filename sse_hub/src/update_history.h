@@ -19,7 +19,7 @@ inline constexpr std::string_view kEarliest = "earliest";
 
 class UpdateHistory {
  public:
-  explicit UpdateHistory(std::size_t capacity) : capacity_(capacity) {}
+  explicit UpdateHistory(std::size_t capacity);
 
   // Appends an update (sequence numbers must increase); the oldest is evicted past capacity.
   void append(UpdatePtr update);
@@ -40,7 +40,9 @@ class UpdateHistory {
  private:
   std::size_t capacity_;
   std::deque<UpdatePtr> entries_;
-  std::unordered_map<std::string, std::uint64_t> sequence_by_id_;
+  // id -> sequence of the newest update with that id. The keys view the ids of the updates in
+  // entries_ (no copy per publish); an entry leaves this map when its update leaves entries_.
+  std::unordered_map<std::string_view, std::uint64_t> sequence_by_id_;
 };
 
 }  // namespace hub

@@ -1,6 +1,8 @@
 // Specification of how the hub finds and checks a request's JWT.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "authorization.h"
 
 namespace hub {
@@ -47,6 +49,48 @@ TEST(Authorization, QueryParameterThenCookie) {
   r = authorizer().authorize(cookie);
   ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_EQ(r.claims->subscribe, (std::vector<std::string>{"/c"}));
+}
+
+TEST(Authorization, ARememberedTokenIsStillRefusedOnceItExpires) {
+  const auto exp = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()) +
+                   std::chrono::seconds(1);
+  AuthorizationInput in;
+  in.authorization_headers = {"Bearer " + token({{"exp", exp.count()}, {"mercure", {{"publish", {"*"}}}}})};
+  const Authorizer hub = authorizer();
+  const auto first = hub.authorize(in);
+  ASSERT_TRUE(first.ok()) << first.error;
+  const auto again = hub.authorize(in);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.claims, first.claims) << "the second use is answered from memory";
+  std::this_thread::sleep_for(std::chrono::seconds(exp.count()) -
+                              std::chrono::system_clock::now().time_since_epoch() + std::chrono::milliseconds(50));
+  const auto late = hub.authorize(in);
+  EXPECT_FALSE(late.ok());
+  EXPECT_FALSE(late.claims);
+}
+
+TEST(Authorization, ATamperedCopyOfARememberedTokenIsRefused) {
+  const Authorizer hub = authorizer();
+  const std::string good = token(kPublisher);
+  AuthorizationInput in;
+  in.authorization_headers = {"Bearer " + good};
+  ASSERT_TRUE(hub.authorize(in).ok());
+  std::string bad = good;
+  bad.back() = bad.back() == 'A' ? 'B' : 'A';
+  in.authorization_headers = {"Bearer " + bad};
+  EXPECT_FALSE(hub.authorize(in).ok());
+  // A failure is not remembered either: asking again fails again.
+  EXPECT_FALSE(hub.authorize(in).ok());
+}
+
+TEST(Authorization, MemoryOfTokensIsBounded) {
+  const Authorizer hub = authorizer();
+  AuthorizationInput in;
+  for (std::size_t i = 0; i < Authorizer::kCacheCapacity + 10; ++i) {
+    in.authorization_headers = {"Bearer " + token({{"n", i}, {"mercure", {{"publish", {"*"}}}}})};
+    ASSERT_TRUE(hub.authorize(in).ok());
+  }
+  EXPECT_EQ(hub.remembered_tokens(), Authorizer::kCacheCapacity);
 }
 
 TEST(Authorization, NoTokenIsAnonymousNotAnError) {
