@@ -129,3 +129,25 @@ test('control endpoint scripts a throttle and records requests; SIGTERM stops it
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
 });
+
+test('a clock answer stamps each delta with the CLOCK_MONOTONIC time it was written', async () => {
+  const { url } = await startFake();
+  await fetch(url + '/_fake/script', { method: 'POST', body: JSON.stringify([{ kind: 'clock', tokens: 5, delay_ms: 10 }]) });
+  const body = question('x');
+  // process.hrtime is CLOCK_MONOTONIC on Linux, the clock the fake stamps with.
+  const before = process.hrtime.bigint();
+  const res = await fetch(url + modelPath, { method: 'POST', body, headers: signedHeaders(url + modelPath, body, 'AKIDFAKEBEDROCK', 'fake-bedrock-secret') });
+  const frames = decodeFrames(Buffer.from(await res.arrayBuffer()));
+  const after = process.hrtime.bigint();
+  assert.deepEqual(frames.map((f) => f.headers[':event-type']),
+    ['messageStart', ...Array(5).fill('contentBlockDelta'), 'contentBlockStop', 'messageStop', 'metadata']);
+  const stamps = frames.filter((f) => f.payload.delta?.text).map((f) => {
+    const match = /^<t(\d+)> $/.exec(f.payload.delta.text);
+    assert.ok(match, f.payload.delta.text);
+    return BigInt(match[1]);
+  });
+  assert.equal(stamps.length, 5);
+  assert.ok(stamps[0] >= before && stamps[4] <= after, `${before} <= ${stamps} <= ${after}`);
+  // delay_ms apart: each stamp is taken at its own write, not when the answer was planned.
+  for (let i = 1; i < stamps.length; i++) assert.ok(stamps[i] - stamps[i - 1] >= 9_000_000n, `${stamps}`);
+});

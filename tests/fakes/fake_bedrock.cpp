@@ -15,6 +15,26 @@ void send_aws_error(httplib::Response& res, int status, const std::string& type,
   res.set_content(nlohmann::json{{"message", message}}.dump(), "application/json");
 }
 
+void stream_clock(httplib::Response& res, StreamPlan plan, int delay_ms) {
+  // One frame per write: each delta is stamped as late as possible before its own write, so the
+  // stamp is when the token leaves the fake (encoding the frame after the stamp takes microseconds).
+  res.set_chunked_content_provider(
+      "application/vnd.amazon.eventstream", [plan = std::move(plan), delay_ms](size_t, httplib::DataSink& sink) {
+        for (std::size_t i = 0; i <= plan.frames.size(); ++i) {
+          if (i == plan.clock_at) {
+            for (int token = 0; token < plan.clock_tokens; ++token) {
+              if (token > 0 && delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+              const std::string frame = clock_delta_frame(plan.clock_block, monotonic_now_ns());
+              if (!sink.write(frame.data(), frame.size())) return false;
+            }
+          }
+          if (i < plan.frames.size() && !sink.write(plan.frames[i].data(), plan.frames[i].size())) return false;
+        }
+        sink.done();
+        return true;
+      });
+}
+
 }  // namespace
 
 FakeBedrock::FakeBedrock(FakeBedrockOptions options) : options_(std::move(options)) {
@@ -22,6 +42,9 @@ FakeBedrock::FakeBedrock(FakeBedrockOptions options) : options_(std::move(option
   server_.new_task_queue = [] { return new httplib::ThreadPool(16); };
   // Idle keep-alive connections hold a worker; a short timeout keeps stop() quick.
   server_.set_keep_alive_timeout(1);
+  // A streamed answer is many small writes: with Nagle's algorithm each one waits for the ACK of
+  // the previous, and the client's delayed ACK then holds tokens back up to 40 ms.
+  server_.set_tcp_nodelay(true);
   server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
@@ -138,6 +161,12 @@ void FakeBedrock::handle_model_call(const httplib::Request& req, httplib::Respon
     return;
   }
   StreamPlan plan = plan_stream(r);
+  const int delay_ms = r.value("delay_ms", options_.default_delay_ms);
+  res.set_header("x-amzn-RequestId", "fake-" + std::to_string(tool_counter_.load()));
+  if (plan.clock_tokens > 0) {
+    stream_clock(res, std::move(plan), delay_ms);
+    return;
+  }
   const std::string chunking = r.contains("chunking") ? (r["chunking"].is_number() ? std::to_string(r["chunking"].get<int>())
                                                                                     : r["chunking"].get<std::string>())
                                                       : options_.default_chunking;
@@ -149,8 +178,6 @@ void FakeBedrock::handle_model_call(const httplib::Request& req, httplib::Respon
     for (const auto& f : plan.frames) all += f;
     writes = chunking == "whole" ? std::vector<std::string>{all} : split_writes(all, chunking);
   }
-  const int delay_ms = r.value("delay_ms", options_.default_delay_ms);
-  res.set_header("x-amzn-RequestId", "fake-" + std::to_string(tool_counter_.load()));
   res.set_chunked_content_provider(
       "application/vnd.amazon.eventstream",
       [this, writes = std::move(writes), plan, delay_ms](size_t, httplib::DataSink& sink) {

@@ -25,6 +25,12 @@
 //   {"kind": "cut_mid_stream", "text": "partial"} -> some deltas, then the connection is cut
 //        inside a frame
 //   {"kind": "stall", "text": "partial", "stall_ms": 60000} -> some deltas, then silence
+//   {"kind": "clock", "tokens": 100, "delay_ms": 5} -> a streamed text answer of `tokens` deltas,
+//        each one "<t123456789> ": the CLOCK_MONOTONIC time in nanoseconds read just before that
+//        delta's frame is written to the socket (bench/run.sh's token-latency scenario measures
+//        from it). Always one frame per write, whatever "chunking" says, "delay_ms" between
+//        deltas and none after the last; Converse (non-streaming) answers the same text stamped
+//        at once.
 // Any response may also carry "chunking": "frame" (default) | "byte" | "whole" | <bytes per
 // write>, and "delay_ms" between writes (default 2).
 //
@@ -38,6 +44,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -94,12 +101,22 @@ class FakeBedrock {
 // the bytes are cut into writes. Exposed for tests of the fake itself.
 struct StreamPlan {
   std::vector<std::string> frames;
+  // "clock" responses: `clock_tokens` text deltas of content block `clock_block`, each stamped
+  // when it is written, go out before frames[clock_at].
+  int clock_tokens = 0;
+  std::size_t clock_at = 0;
+  int clock_block = 0;
   enum class End { kComplete, kCut, kStall } end = End::kComplete;
   int stall_ms = 0;
 };
 StreamPlan plan_stream(const nlohmann::json& response);
 nlohmann::json converse_answer(const nlohmann::json& response);
 std::vector<std::string> split_writes(const std::string& bytes, const std::string& chunking);
+// The text of one "clock" delta, "<t{monotonic_ns}> ", and its contentBlockDelta frame.
+std::string clock_stamp_text(std::int64_t monotonic_ns);
+std::string clock_delta_frame(int content_block_index, std::int64_t monotonic_ns);
+// CLOCK_MONOTONIC in nanoseconds: the clock the stamps use, the same in every process.
+std::int64_t monotonic_now_ns();
 // What the fake answers when nothing is scripted.
 nlohmann::json default_response(const nlohmann::json& request_body, int tool_number);
 

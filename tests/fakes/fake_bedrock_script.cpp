@@ -1,5 +1,7 @@
 // What the fake Bedrock says: scripted or default responses turned into event-stream frames or a
 // Converse JSON answer.
+#include <time.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -110,7 +112,15 @@ StreamPlan plan_stream(const nlohmann::json& r) {
     plan.frames.push_back(event_frame("contentBlockStop", {{"contentBlockIndex", index}}));
     ++index;
   }
-  const std::string text = r.value("text", std::string());
+  if (kind == "clock") {
+    // The deltas themselves are made as they are written (see clock_delta_frame).
+    plan.clock_tokens = std::max(0, r.value("tokens", 100));
+    plan.clock_at = plan.frames.size();
+    plan.clock_block = index;
+    plan.frames.push_back(event_frame("contentBlockStop", {{"contentBlockIndex", index}}));
+    ++index;
+  }
+  const std::string text = kind == "clock" ? std::string() : r.value("text", std::string());
   if (!text.empty()) {
     add_text_block(plan.frames, index, text);
     if (kind == "exception_mid_stream") {
@@ -157,7 +167,12 @@ nlohmann::json converse_answer(const nlohmann::json& r) {
   nlohmann::json content = nlohmann::json::array();
   if (r.contains("reasoning"))
     content.push_back({{"reasoningContent", {{"reasoningText", {{"text", r["reasoning"]}, {"signature", "fake"}}}}}});
-  const std::string text = r.value("text", std::string());
+  std::string text = r.value("text", std::string());
+  if (kind_of(r) == "clock") {
+    text.clear();
+    const std::int64_t now = monotonic_now_ns();
+    for (int i = 0; i < r.value("tokens", 100); ++i) text += clock_stamp_text(now);
+  }
   if (!text.empty()) content.push_back({{"text", text}});
   std::string stop_reason = r.value("stop_reason", std::string("end_turn"));
   if (kind_of(r) == "tool_use") {
@@ -172,6 +187,19 @@ nlohmann::json converse_answer(const nlohmann::json& r) {
           {"usage", usage_of(r)},
           {"metrics", {{"latencyMs", 42}}},
           {"additionalModelResponseFields", nlohmann::json::object()}};
+}
+
+std::string clock_stamp_text(std::int64_t monotonic_ns) { return "<t" + std::to_string(monotonic_ns) + "> "; }
+
+std::string clock_delta_frame(int content_block_index, std::int64_t monotonic_ns) {
+  return event_frame("contentBlockDelta",
+                     {{"contentBlockIndex", content_block_index}, {"delta", {{"text", clock_stamp_text(monotonic_ns)}}}});
+}
+
+std::int64_t monotonic_now_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
 std::vector<std::string> split_writes(const std::string& bytes, const std::string& chunking) {
