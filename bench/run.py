@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs the benchmark scenarios against sse_hub, nginx+nchan and pushpin side by side.
+"""Runs the benchmark scenarios against sse_hub, nginx+nchan and pushpin side by side, and the
+agent paths that have no peer (token-latency, request-path).
 
 Usage: bench/run.py --build-dir DIR [--quick] [--only NAME[,NAME]] [--servers hub,nchan,pushpin]
 Prints the Markdown results table; writes raw JSON and the table into DIR/bench-results/.
@@ -79,7 +80,7 @@ def main():
             continue
         repeats = args.repeats or scenario.repeats
         log(f"== {scenario.name}: {scenario.title} (x{repeats})")
-        entry = {"scenario": dataclasses.asdict(scenario) | {"extract": None}, "runs": {}}
+        entry = {"scenario": dataclasses.asdict(scenario) | {"extract": None, "runner": None}, "runs": {}}
         entry["scenario"]["servers"] = [s for s in scenario.servers if s in wanted_servers]
         # Interleave servers within each repetition so that background noise hits all alike.
         for repetition in range(repeats):

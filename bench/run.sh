@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The benchmark command: installs the peers (nginx + nchan, pushpin) if missing, builds sse_hub,
-# app, agent and the sse_load generator in Release, then runs every scenario against our
-# programs and the peers side by side and prints the results table.
+# app, agent, the fake Bedrock (for token-latency) and the sse_load generator in Release, then
+# runs every scenario against our programs and the peers side by side and prints the results table.
 #
 #   bench/run.sh            full run (about 35 minutes on a busy 2-core machine)
 #   bench/run.sh --quick    one repetition, 5k subscribers, shorter phases (~8 minutes there)
-#   extra arguments go to bench/run.py (--only broadcast,chat --servers hub,nchan --repeats N)
+#   extra arguments go to bench/run.py (--only broadcast,chat --servers hub,nchan --repeats N;
+#   --only token-latency runs just the token path through the agent)
 #
 # BENCH_BUILD_DIR (default build-bench) is the build folder; BENCH_NICE see below. Never part of
 # ctest.
@@ -40,7 +41,7 @@ cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSUITE_BUI
   -DSUITE_BUILD_TESTS=OFF -DCMAKE_CXX_FLAGS="-Wno-error=restrict" >/dev/null
 # Targets that do not build yet are measured as "did not start" rather than stopping the run.
 ninja -C "$build_dir" -j"${BENCH_BUILD_JOBS:-2}" sse_load >&2
-for target in sse_hub app agent; do
+for target in sse_hub app agent fake_bedrock; do
   ninja -C "$build_dir" -j"${BENCH_BUILD_JOBS:-2}" "$target" >&2 || echo "bench: $target did not build; its rows will say so" >&2
 done
 

@@ -70,7 +70,7 @@ def markdown(results, machine, command):
                 problems = [r["raw"].get("skipped") or r["raw"].get("error") for r in runs
                             if not r.get("metrics")]
                 if key not in scenario["servers"]:
-                    notes[key] = "n/a"
+                    notes[key] = scenario.get("peer_note") or "n/a"
                 elif problems:
                     notes[key] = str(problems[0]).replace("|", "/")[:120]
             unit = f" ({metric['unit']})" if metric["unit"] else ""

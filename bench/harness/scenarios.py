@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from . import servers
+from . import servers, token_latency
 
 
 @dataclasses.dataclass
@@ -26,7 +26,7 @@ class Metric:
 class Scenario:
     name: str
     title: str
-    mode: str                      # sse_load scenario: deliver or storm
+    mode: str                      # sse_load scenario: deliver, storm or token-latency
     args: list                     # sse_load arguments (beyond the server's own)
     metrics: list
     subscribers: int
@@ -35,6 +35,9 @@ class Scenario:
     timeout: int = 300
     servers: tuple = ("hub", "nchan", "pushpin")
     extract: callable = None       # (sse_load json) -> {metric key: value}
+    # Starts its own processes instead of one server: (scenario, build_dir, log) -> (metrics, raw)
+    runner: callable = None
+    peer_note: str = "n/a"         # the cell of a server the scenario does not run
 
 
 def _lat_ms(result, path, field):
@@ -207,11 +210,35 @@ def build_scenarios(quick):
                  Metric("catch_up_p99_ms", "catch-up p99", "ms", "lower"),
                  Metric("caught_up", "subscribers caught up", "", "higher")],
         extract=storm_metrics))
+    turns = "5" if quick else "20"
+    window, goal = token_latency.COALESCE_WINDOW_MS, token_latency.GOAL_MS
+    out.append(Scenario(
+        name="token-latency",
+        title=f"7. Token latency: {turns} turns × 100 tokens 5 ms apart, fake Bedrock → agent "
+              f"(coalescing window {window} ms, its default) → sse_hub → 1 subscriber",
+        mode="token-latency", subscribers=1, repeats=reps, servers=("hub",),
+        peer_note="n/a: no peer (agent path)",
+        args=["--turns", turns, "--warmup-turns", "1", "--tokens", "100", "--delay-ms", "5"],
+        metrics=[Metric("p50_ms", "token latency p50, fake Bedrock → subscriber", "ms", "lower",
+                        f"≤ window + 5 ms = {goal} ms"),
+                 Metric("p90_ms", "token latency p90", "ms", "lower"),
+                 Metric("p99_ms", "token latency p99", "ms", "lower"),
+                 Metric("newest_p50_ms", "newest token of each update p50 (no wait in the window)", "ms",
+                        "lower"),
+                 Metric("newest_p99_ms", "newest token of each update p99", "ms", "lower"),
+                 Metric("delivered_ratio", f"tokens delivered / expected ({int(turns) * 100:,} per run)", "",
+                        "higher"),
+                 Metric("tokens_per_update", "tokens per text.delta update", "", "higher"),
+                 Metric("coalesce_window_ms", "coalescing window (AGENT_PUBLISH_COALESCE, default)", "ms", ""),
+                 Metric("cpu_cores", "agent + sse_hub CPU", "cores", "lower")],
+        extract=token_latency.metrics, runner=token_latency.run_once, timeout=600))
     return out
 
 
 def run_once(scenario, server_key, build_dir, log):
     """Starts a fresh server, runs sse_load once, stops the server; returns (metrics, raw)."""
+    if scenario.runner:
+        return scenario.runner(scenario, build_dir, log)
     server_class = servers.SERVERS[server_key]
     if server_class.max_subscribers and scenario.subscribers > server_class.max_subscribers:
         return None, {"skipped": f"{server_class.name}: {server_class.note}"}

@@ -12,7 +12,7 @@ namespace {
 
 void usage() {
   std::fputs(
-      "usage: sse_load deliver|storm|request-path [--option value ...]\n"
+      "usage: sse_load deliver|storm|request-path|token-latency [--option value ...]\n"
       "  deliver:  --server hub|nchan|pushpin --ports P[,P...] [--publish-port P]\n"
       "            --subscribers N [--topics T] [--topic-format 'bench-{i}'] [--rate R|max]\n"
       "            [--seconds S] [--warmup S] [--payload BYTES] [--slow-fraction F]\n"
@@ -20,7 +20,10 @@ void usage() {
       "            [--server-pid PID[,PID...]] [--sources N] [--shard-size N] [--max-pending N]\n"
       "  storm:    the deliver subscriber options plus [--before N] [--missed N]\n"
       "  request-path: --port P --path /api/sessions [--header 'K: V'] [--connections C]\n"
-      "            [--seconds S] [--warmup S] [--server-pid PID]\n",
+      "            [--seconds S] [--warmup S] [--server-pid PID]\n"
+      "  token-latency: --agent-port P --hub-port P --bedrock-port P --subscriber-key K\n"
+      "            [--user U] [--turns N] [--warmup-turns N] [--tokens N] [--delay-ms D]\n"
+      "            [--turn-timeout-ms MS] [--server-pid PID[,PID...]]\n",
       stderr);
 }
 
@@ -43,6 +46,8 @@ int main(int argc, char** argv) {
       result = bench::run_storm(options);
     } else if (scenario == "request-path") {
       result = bench::run_request_path(options);
+    } else if (scenario == "token-latency") {
+      result = bench::run_token_latency(options);
     } else {
       usage();
       return 2;

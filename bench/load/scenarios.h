@@ -4,6 +4,8 @@
 //                 slow-consumer scenarios
 //   storm         everyone drops and reconnects at once with Last-Event-ID; time to catch up
 //   request-path  closed-loop GETs over keep-alive connections (GET /api/sessions)
+//   token-latency chat turns through the agent against the fake Bedrock; how long each streamed
+//                 token takes from the fake to a hub subscriber
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -15,5 +17,6 @@ namespace bench {
 nlohmann::json run_deliver(const LoadOptions& options);
 nlohmann::json run_storm(const LoadOptions& options);
 nlohmann::json run_request_path(const LoadOptions& options);
+nlohmann::json run_token_latency(const LoadOptions& options);
 
 }  // namespace bench
