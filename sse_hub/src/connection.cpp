@@ -122,7 +122,13 @@ void Connection::begin_stream(StreamStart start) {
 
 void Connection::deliver(const UpdatePtr& update) {
   if (state_ != State::kStreaming || closing_) return;
-  if (queue_.size() - queue_head_ >= loop_.hub().config.subscriber_queue) {
+  // Frames are shared with every other subscriber, so a queue slot costs a pointer; the bounds are
+  // on how far this subscriber may fall behind: a number of updates and what they weigh (a
+  // single update larger than the byte bound still goes to a subscriber that is keeping up).
+  const HubConfig& config = loop_.hub().config;
+  const std::size_t queued = queue_.size() - queue_head_;
+  if (queued >= config.subscriber_queue ||
+      (queued > 0 && queued_bytes_ + update->frame->size() > config.subscriber_queue_bytes)) {
     loop_.hub().metrics.dropped_slow.inc();
     shared::log::warn("slow subscriber dropped", {{"subscriber", subscriber_->id}, {"reason", "queue_full"}});
     close_soon();
@@ -132,6 +138,7 @@ void Connection::deliver(const UpdatePtr& update) {
 }
 
 void Connection::enqueue(std::shared_ptr<const std::string> bytes) {
+  queued_bytes_ += bytes->size();
   queue_.push_back(std::move(bytes));
   if (!writing_) write_queued();
 }
@@ -140,16 +147,22 @@ void Connection::write_queued() {
   const std::size_t available = queue_.size() - queue_head_;
   const std::size_t count = std::min(available, kMaxBuffersPerWrite);
   if (count == 0) return;
+  in_flight_ = count;
+  writing_ = true;
+  write_started_ = std::chrono::steady_clock::now();
+  auto done = [self = shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); };
+  if (count == 1) {  // the usual case for a subscriber that keeps up: no buffer list to allocate
+    const auto& bytes = queue_[queue_head_];
+    asio::async_write(socket_, asio::buffer(bytes->data(), bytes->size()), std::move(done));
+    return;
+  }
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const auto& bytes = queue_[queue_head_ + i];
     buffers.emplace_back(bytes->data(), bytes->size());
   }
-  in_flight_ = count;
-  writing_ = true;
-  write_started_ = std::chrono::steady_clock::now();
-  asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); });
+  asio::async_write(socket_, buffers, std::move(done));
 }
 
 void Connection::on_written(error_code ec) {
@@ -159,7 +172,10 @@ void Connection::on_written(error_code ec) {
     close();
     return;
   }
-  for (std::size_t i = 0; i < in_flight_; ++i) queue_[queue_head_ + i].reset();
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    queued_bytes_ -= queue_[queue_head_ + i]->size();
+    queue_[queue_head_ + i].reset();
+  }
   queue_head_ += in_flight_;
   in_flight_ = 0;
   last_write_ = std::chrono::steady_clock::now();
@@ -260,6 +276,7 @@ void Connection::close() {
   queue_.clear();
   queue_.shrink_to_fit();
   queue_head_ = 0;
+  queued_bytes_ = 0;
   // reader_ stays: a read cancelled by the close above still completes later and writes into
   // its buffer (found by ASan at SIGTERM). It is freed with the connection, which that pending
   // handler keeps alive until then.

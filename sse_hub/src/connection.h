@@ -72,6 +72,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Updat
   std::shared_ptr<const SubscriptionInfo> info_;
   std::vector<std::shared_ptr<const std::string>> queue_;
   std::size_t queue_head_ = 0;
+  std::size_t queued_bytes_ = 0;  // of the entries from queue_head_ on
   std::size_t in_flight_ = 0;
   std::chrono::steady_clock::time_point deadline_{};       // reading: give up after
   std::chrono::steady_clock::time_point write_started_{};

@@ -77,7 +77,9 @@ HubConfig read_hub_config(const shared::ConfigSource& source) {
   c.max_topics = static_cast<std::size_t>(source.integer("HUB_MAX_TOPICS", 100, 1, 10'000));
   c.max_update_bytes = source.size("HUB_MAX_UPDATE_SIZE", c.max_update_bytes, 1024, 64ull * 1024 * 1024);
   c.max_header_bytes = source.size("HUB_MAX_HEADER_BYTES", c.max_header_bytes, 1024, 1024 * 1024);
-  c.subscriber_queue = static_cast<std::size_t>(source.integer("HUB_SUBSCRIBER_QUEUE", 1'000, 1, 1'000'000));
+  c.subscriber_queue =
+      static_cast<std::size_t>(source.integer("HUB_SUBSCRIBER_QUEUE", static_cast<long long>(c.subscriber_queue), 1, 1'000'000));
+  c.subscriber_queue_bytes = source.size("HUB_SUBSCRIBER_QUEUE_BYTES", c.subscriber_queue_bytes, 64 * 1024, 1ull << 32);
   c.write_timeout = source.duration("HUB_WRITE_TIMEOUT", c.write_timeout, milliseconds(100));
   c.read_timeout = source.duration("HUB_READ_TIMEOUT", c.read_timeout, milliseconds(100));
   c.idle_timeout = source.duration("HUB_IDLE_TIMEOUT", c.idle_timeout, milliseconds(100));

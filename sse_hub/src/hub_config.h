@@ -36,7 +36,8 @@ struct HubConfig {
   std::size_t max_topics = 100;                     // HUB_MAX_TOPICS (per subscribe or publish)
   std::size_t max_update_bytes = 1024 * 1024;       // HUB_MAX_UPDATE_SIZE (publish body)
   std::size_t max_header_bytes = 16 * 1024;         // HUB_MAX_HEADER_BYTES
-  std::size_t subscriber_queue = 1'000;             // HUB_SUBSCRIBER_QUEUE (events queued)
+  std::size_t subscriber_queue = 10'000;            // HUB_SUBSCRIBER_QUEUE (events queued)
+  std::size_t subscriber_queue_bytes = 16 << 20;    // HUB_SUBSCRIBER_QUEUE_BYTES (their bytes)
   std::chrono::milliseconds write_timeout{15'000};  // HUB_WRITE_TIMEOUT
   std::chrono::milliseconds read_timeout{15'000};   // HUB_READ_TIMEOUT (one request)
   std::chrono::milliseconds idle_timeout{30'000};   // HUB_IDLE_TIMEOUT (keep-alive, no request)

@@ -475,6 +475,48 @@ describe('subscription events and the subscriptions API', () => {
   });
 });
 
+// A subscriber that stops reading is dropped once its queue passes either bound: a number of
+// updates (HUB_SUBSCRIBER_QUEUE) or their bytes (HUB_SUBSCRIBER_QUEUE_BYTES).
+async function slowSubscriberIsDropped(hub) {
+  // A raw client that sends the request and never reads.
+  const slow = connect(hub.port, '127.0.0.1');
+  await new Promise((r) => slow.on('connect', r));
+  slow.write('GET /.well-known/mercure?topic=/firehose HTTP/1.1\r\nHost: x\r\n\r\n');
+  slow.pause();
+  let slowClosed = false;
+  slow.on('close', () => (slowClosed = true));
+  slow.on('error', () => {});
+  const fast = await openStream(subscribeUrl(hub, '/firehose'));
+  await sleep(100);
+  const data = 'x'.repeat(200 * 1024);
+  let last;
+  for (let i = 0; i < 120; i++) {
+    last = await publish(hub, { topic: '/firehose', id: `f-${i}`, data });
+    assert.equal(last.status, 200);
+  }
+  await fast.until('id: f-119', 60000);
+  assert.equal(parseEvents(fast.text()).length, 120, 'the fast subscriber got every update');
+  assert.ok((await metric(hub, 'hub_subscribers_dropped_total{reason="queue_full"}')) >= 1, await metricsText(hub));
+  slow.resume();
+  await new Promise((r) => { if (slowClosed) r(); else slow.on('close', r); });
+  fast.close();
+  // Resuming after the last id it saw is possible (here: from an early one).
+  const resumed = await openStream(subscribeUrl(hub, '/firehose'), { 'Last-Event-ID': 'f-117' });
+  await resumed.until('id: f-119');
+  assert.deepEqual(parseEvents(resumed.text()).map((e) => e.id), ['f-118', 'f-119']);
+  resumed.close();
+}
+
+describe('a slow subscriber past the byte bound', () => {
+  let hub;
+  before(async () => {
+    hub = await startHub({ MERCURE_ANONYMOUS: '1', HUB_SUBSCRIBER_QUEUE: '100000', HUB_SUBSCRIBER_QUEUE_BYTES: '1MiB', HUB_MAX_UPDATE_SIZE: '256KiB' });
+  });
+  after(() => hub.stop());
+
+  test('is dropped without delaying others, and can resume by id', () => slowSubscriberIsDropped(hub));
+});
+
 describe('limits and slow subscribers', () => {
   let hub;
   before(async () => {
@@ -482,35 +524,7 @@ describe('limits and slow subscribers', () => {
   });
   after(() => hub.stop());
 
-  test('a subscriber that stops reading is dropped without delaying others, and can resume by id', async () => {
-    // A raw client that sends the request and never reads.
-    const slow = connect(hub.port, '127.0.0.1');
-    await new Promise((r) => slow.on('connect', r));
-    slow.write('GET /.well-known/mercure?topic=/firehose HTTP/1.1\r\nHost: x\r\n\r\n');
-    slow.pause();
-    let slowClosed = false;
-    slow.on('close', () => (slowClosed = true));
-    slow.on('error', () => {});
-    const fast = await openStream(subscribeUrl(hub, '/firehose'));
-    await sleep(100);
-    const data = 'x'.repeat(200 * 1024);
-    let last;
-    for (let i = 0; i < 120; i++) {
-      last = await publish(hub, { topic: '/firehose', id: `f-${i}`, data });
-      assert.equal(last.status, 200);
-    }
-    await fast.until('id: f-119', 60000);
-    assert.equal(parseEvents(fast.text()).length, 120, 'the fast subscriber got every update');
-    assert.ok((await metric(hub, 'hub_subscribers_dropped_total{reason="queue_full"}')) >= 1, await metricsText(hub));
-    slow.resume();
-    await new Promise((r) => { if (slowClosed) r(); else slow.on('close', r); });
-    fast.close();
-    // Resuming after the last id it saw is possible (here: from an early one).
-    const resumed = await openStream(subscribeUrl(hub, '/firehose'), { 'Last-Event-ID': 'f-117' });
-    await resumed.until('id: f-119');
-    assert.deepEqual(parseEvents(resumed.text()).map((e) => e.id), ['f-118', 'f-119']);
-    resumed.close();
-  });
+  test('a subscriber that stops reading is dropped without delaying others, and can resume by id', () => slowSubscriberIsDropped(hub));
 
   test('connections past HUB_MAX_CONNECTIONS are refused and counted', async () => {
     const sockets = [];
