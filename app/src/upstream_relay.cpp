@@ -1,17 +1,17 @@
 #include "upstream_relay.h"
 
-#include <thread>
+#include "worker_threads.h"
 
 namespace app {
 
 std::shared_ptr<UpstreamRelay> UpstreamRelay::start(std::shared_ptr<shared::http::HttpClient> client,
                                                     shared::http::ClientRequest request, std::size_t buffer_bound) {
   std::shared_ptr<UpstreamRelay> relay(new UpstreamRelay(buffer_bound));
-  // Detached: the thread owns what it uses (the relay and the client) through shared pointers,
-  // and it ends at the latest at the request's timeout or stall timeout.
-  std::thread([relay, client = std::move(client), request = std::move(request)]() mutable {
+  // The job owns what it uses (the relay and the client) through shared pointers, and it ends at
+  // the latest at the request's timeout or stall timeout.
+  WorkerThreads::shared().run([relay, client = std::move(client), request = std::move(request)]() mutable {
     relay->run(*client, std::move(request));
-  }).detach();
+  });
   return relay;
 }
 

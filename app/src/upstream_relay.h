@@ -1,5 +1,5 @@
 // One upstream HTTP exchange whose response is handed to a client as it arrives. The exchange
-// runs on its own thread (the HTTP client is blocking) and fills a bounded buffer; the client's
+// runs on a worker thread (the HTTP client is blocking; see worker_threads.h) and fills a bounded buffer; the client's
 // response drains it. When the buffer is full the upstream read waits, so a slow client slows its
 // upstream instead of growing memory; when the client goes away the exchange is aborted.
 #pragma once
