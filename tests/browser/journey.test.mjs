@@ -356,6 +356,9 @@ test('a phone-sized screen: the chat fills it, the list is a drawer, nothing scr
 });
 
 test('the agent down: a clear error, the message kept for another try; back up: it goes through', async () => {
+  // The phone's turn went to this chat too; it must have ended here before the agent goes away
+  // (a page that still shows it running cannot send, and cannot ask the dead agent how it ended).
+  await waitShown(`${T('send')}:not([hidden]):not([disabled])`);
   await stack.agent.stop('SIGKILL');
   await send('Are you there?');
   await waitShown('#banner:not([hidden])');
