@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: set up, build under AddressSanitizer + UndefinedBehaviorSanitizer, and run
-# every test (unit, integration, browser, end-to-end) with CTest.
+# every test (unit, integration, browser, end-to-end) with CTest. The benchmark generator is
+# built too, so that it keeps compiling and its parser checks run (the benchmarks do not).
 #   scripts/test.sh                 everything
 #   scripts/test.sh -R hub          only tests whose name matches (any ctest arguments)
 set -euo pipefail
@@ -11,7 +12,7 @@ bash scripts/setup.sh
 build=build/test
 cmake -S . -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
-  -DSUITE_SANITIZE=ON -DSUITE_BUILD_TESTS=ON >/dev/null
+  -DSUITE_SANITIZE=ON -DSUITE_BUILD_TESTS=ON -DSUITE_BUILD_BENCHMARKS=ON >/dev/null
 ninja -C "$build"
 
 # LeakSanitizer is off for now: the executables' exit paths (detached drain threads, pools
