@@ -12,14 +12,28 @@ const NAME_PREFIX = 'suite-e2e-';
 // 169.254.169.254 is the instance metadata address on clouds; never hand out that /24.
 const METADATA_OCTET = 169;
 
-function ip(args, { allowFailure = false } = {}) {
+// Where `ip netns add` keeps a namespace (iproute2's NETNS_RUN_DIR).
+const NETNS_DIR = '/var/run/netns';
+
+function run(argv, { allowFailure = false } = {}) {
   try {
-    return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+    return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
   } catch (err) {
     if (allowFailure) return '';
     const stderr = err.stderr ? String(err.stderr).trim() : err.message;
-    throw new Error(`ip ${args.join(' ')}: ${stderr}`);
+    throw new Error(`${argv.join(' ')}: ${stderr}`);
   }
+}
+
+function ip(args, options) {
+  return run(['ip', ...args], options);
+}
+
+// Commands inside the namespace enter only its network with nsenter. `ip -n` and `ip netns exec`
+// also remount / and /sys, which fails where / is not a mount point (a chroot, some containers)
+// and which nothing here needs.
+function enter(name) {
+  return ['nsenter', `--net=${NETNS_DIR}/${name}`];
 }
 
 function processIsAlive(pid) {
@@ -104,12 +118,12 @@ export class NetworkNamespace {
     const ns = new NetworkNamespace({ name, hostInterface, hostAddress: host, taskAddress: task });
     try {
       ip(['netns', 'add', name]);
-      ip(['-n', name, 'link', 'set', 'lo', 'up']);
+      run([...enter(name), 'ip', 'link', 'set', 'lo', 'up']);
       ip(['link', 'add', hostInterface, 'type', 'veth', 'peer', 'name', taskInterface, 'netns', name]);
       ip(['addr', 'add', `${host}/30`, 'dev', hostInterface]);
       ip(['link', 'set', hostInterface, 'up']);
-      ip(['-n', name, 'addr', 'add', `${task}/30`, 'dev', taskInterface]);
-      ip(['-n', name, 'link', 'set', taskInterface, 'up']);
+      run([...enter(name), 'ip', 'addr', 'add', `${task}/30`, 'dev', taskInterface]);
+      run([...enter(name), 'ip', 'link', 'set', taskInterface, 'up']);
     } catch (err) {
       ns.destroy();
       throw err;
@@ -117,10 +131,10 @@ export class NetworkNamespace {
     return ns;
   }
 
-  // The argv that runs a command inside the namespace. `ip netns exec` execs the command in
-  // place, so the pid the caller gets is the command's own and signals reach it directly.
+  // The argv that runs a command inside the namespace. nsenter execs the command in place, so
+  // the pid the caller gets is the command's own and signals reach it directly.
   wrap(argv) {
-    return ['ip', 'netns', 'exec', this.name, ...argv];
+    return [...enter(this.name), ...argv];
   }
 
   pids() {
