@@ -80,6 +80,18 @@ async function lastAnswerDone(timeout = 30000) {
   return page.locator(ASSISTANT).last().innerText();
 }
 
+// Waits until an answer after the first `before` ones has started to show some text.
+async function answerStreaming(before) {
+  await page.waitForFunction(
+    ([sel, n]) => {
+      const all = document.querySelectorAll(sel);
+      return all.length > n && all[all.length - 1].querySelector('.message-body').innerText.trim().length > 5;
+    },
+    [ASSISTANT, before],
+    { timeout: 15000 },
+  );
+}
+
 async function currentSessionId() {
   return page.evaluate(() => /#\/s\/(.+)$/.exec(location.hash)?.[1]);
 }
@@ -161,14 +173,7 @@ test('a tool call shows as a collapsible card with its input and result', async 
 test('stop ends the running answer and keeps what was written', async () => {
   const before = await page.locator(ASSISTANT).count();
   await send('Please write a long answer.');
-  await page.waitForFunction(
-    ([sel, n]) => {
-      const all = document.querySelectorAll(sel);
-      return all.length > n && all[all.length - 1].querySelector('.message-body').innerText.trim().length > 5;
-    },
-    [ASSISTANT, before],
-    { timeout: 15000 },
-  );
+  await answerStreaming(before);
   assert.ok(await page.locator(T('stop')).isVisible());
   await page.click(T('stop'));
   await lastAnswerDone();
@@ -210,14 +215,7 @@ test('the hub is killed and restarted mid-answer: the stream resumes and ends as
   const before = await page.locator(ASSISTANT).count();
   await page.waitForFunction(() => document.getElementById('connection').dataset.state === 'live');
   await send('Tell me what you can do.');
-  await page.waitForFunction(
-    ([sel, n]) => {
-      const all = document.querySelectorAll(sel);
-      return all.length > n && all[all.length - 1].querySelector('.message-body').innerText.trim().length > 5;
-    },
-    [ASSISTANT, before],
-    { timeout: 15000 },
-  );
+  await answerStreaming(before);
   const states = [];
   const recordStates = setInterval(async () => {
     try {
