@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { ProductionLikeStack } from './lib/production_like_stack.mjs';
-import { ProductUser, isTurnEnd, turnProblems, turnText, turnUpdates } from './lib/product_user.mjs';
+import { ProductUser, sendWhenFree, turnProblems, turnText, turnUpdates, waitForTurnEnd } from './lib/product_user.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,25 +29,6 @@ function messageText(message) {
   if (typeof message.text === 'string') return message.text;
   if (Array.isArray(message.content)) return message.content.map((c) => c.text || '').join('');
   return '';
-}
-
-async function waitForTurnEnd(stream, turnId, timeoutMs = 60_000) {
-  await stream.waitFor((events) => turnUpdates(events).some((u) => u.data.turn_id === turnId && isTurnEnd(u)), timeoutMs);
-  return turnUpdates(stream.events).filter((u) => u.data.turn_id === turnId);
-}
-
-// Sends a message, retrying while the session still reports a running turn (409) or the
-// service is briefly unavailable; returns the 202 answer.
-async function sendWhenFree(user, sessionId, text, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await user.sendMessage(sessionId, text);
-    if (last.status === 202) return last;
-    if (![409, 502, 503].includes(last.status)) break;
-    await sleep(250);
-  }
-  throw new Error(`could not send: ${last.status} ${last.body}`);
 }
 
 describe('faults in the task lose nothing', () => {
@@ -80,8 +61,7 @@ describe('faults in the task lose nothing', () => {
 
       // The user saw the answer streamed in order, seq 1..n, and then (from the restarted agent)
       // the end of the dead turn: turn.error "interrupted", with a seq past any the turn reached.
-      await stream.waitFor((events) => turnUpdates(events).some((u) => u.data.turn_id === turnId && isTurnEnd(u)), 20_000);
-      const updates = turnUpdates(stream.events).filter((u) => u.data.turn_id === turnId);
+      const updates = await waitForTurnEnd(stream, turnId, 20_000);
       const end = updates[updates.length - 1].data;
       assert.equal(end.type, 'turn.error', JSON.stringify(end));
       assert.equal(end.code, 'interrupted');

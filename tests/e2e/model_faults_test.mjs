@@ -5,29 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { ProductionLikeStack } from './lib/production_like_stack.mjs';
-import { ProductUser, isTurnEnd, turnProblems, turnText, turnUpdates } from './lib/product_user.mjs';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { ProductUser, sendWhenFree, turnProblems, turnText, turnUpdates, waitForTurnEnd } from './lib/product_user.mjs';
 
 function messageText(message) {
   return typeof message.text === 'string' ? message.text : '';
-}
-
-async function waitForTurnEnd(stream, turnId, timeoutMs = 60_000) {
-  await stream.waitFor((events) => turnUpdates(events).some((u) => u.data.turn_id === turnId && isTurnEnd(u)), timeoutMs);
-  return turnUpdates(stream.events).filter((u) => u.data.turn_id === turnId);
-}
-
-async function sendWhenFree(user, sessionId, text, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await user.sendMessage(sessionId, text);
-    if (last.status === 202) return last;
-    if (![409, 502, 503].includes(last.status)) break;
-    await sleep(250);
-  }
-  throw new Error(`could not send: ${last.status} ${last.body}`);
 }
 
 describe('Bedrock throttling through the real wire format', () => {

@@ -1,6 +1,8 @@
 // One signed-in user of the product, talking to it only through the edge: the API under /api
 // (bearer token, as APP_AUTH=token clients do) and the hub's SSE stream with the subscriber cookie
 // that /api/me issues. Also the checks of what such a user received.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { EdgeClient } from './edge_client.mjs';
 
 export class ProductUser {
@@ -103,4 +105,24 @@ export function turnText(updates, turnId) {
     .filter((u) => u.data.turn_id === turnId && u.data.type === 'text.delta')
     .map((u) => u.data.text)
     .join('');
+}
+
+// Waits until a stream has the end of a turn; returns that turn's updates.
+export async function waitForTurnEnd(stream, turnId, timeoutMs = 60_000) {
+  await stream.waitFor((events) => turnUpdates(events).some((u) => u.data.turn_id === turnId && isTurnEnd(u)), timeoutMs);
+  return turnUpdates(stream.events).filter((u) => u.data.turn_id === turnId);
+}
+
+// Sends a message, retrying while the session still reports a running turn (409) or the
+// service is briefly unavailable; returns the 202 answer.
+export async function sendWhenFree(user, sessionId, text, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await user.sendMessage(sessionId, text);
+    if (last.status === 202) return last;
+    if (![409, 502, 503].includes(last.status)) break;
+    await sleep(250);
+  }
+  throw new Error(`could not send: ${last.status} ${last.body}`);
 }
