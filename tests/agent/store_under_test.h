@@ -3,10 +3,7 @@
 // the test binary. Header-only: the test glob compiles *_test.cpp files only.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/loopback_ports.h"
 #include "identifiers.h"
 #include "shared/aws/aws_json_client.h"
 #include "shared/aws/credentials.h"
@@ -45,28 +43,8 @@ inline const std::filesystem::path& scratch_folder() {
   return folder.path;
 }
 
-inline int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-inline bool port_open(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  close(fd);
-  return ok;
-}
+using test_support::free_port;
+using test_support::port_open;
 
 // One dynalite (node node_modules/dynalite/cli.js) for the whole test binary, killed at exit.
 class Dynalite {

@@ -4,14 +4,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <thread>
 
+#include "../support/loopback_ports.h"
 #include "shared/aws/sigv4_verifier.h"
 
 using namespace shared::aws;
@@ -20,29 +16,8 @@ namespace {
 
 // A loopback port that refuses connections: bound by this process (so nobody else takes it) but
 // never listening. A listening socket would accept into its backlog and leave the call hanging.
-class ClosedPort {
- public:
-  ClosedPort() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-  }
-  ~ClosedPort() { close(fd_); }
-  ClosedPort(const ClosedPort&) = delete;
-  ClosedPort& operator=(const ClosedPort&) = delete;
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_ = 0;
-};
-
 int closed_port() {
-  static ClosedPort held;
+  static test_support::BoundLoopbackPort held;
   return held.port();
 }
 
