@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <charconv>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "shared/logging.h"
@@ -153,14 +154,7 @@ void RedisBridge::start() {
   }
   // The first catch-up happens here, before the hub serves, so that a new hub can replay what
   // the others published before it started.
-  redisContext* reader = connect_context();
-  try {
-    catch_up(reader);
-  } catch (...) {
-    redisFree(reader);
-    throw;
-  }
-  redisFree(reader);
+  catch_up();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -205,7 +199,9 @@ void RedisBridge::accept(const std::string& entry_id, std::string_view payload) 
   bus_.publish(std::move(*update));
 }
 
-void RedisBridge::catch_up(redisContext* context) {
+void RedisBridge::catch_up() {
+  const std::unique_ptr<redisContext, decltype(&redisFree)> connection(connect_context(), &redisFree);
+  redisContext* context = connection.get();
   Reply reply;
   if (last_entry_.empty()) {
     const std::string count = std::to_string(history_size_);
@@ -244,16 +240,7 @@ void RedisBridge::run() {
       if (!subscribed || subscribed->type == REDIS_REPLY_ERROR) throw RedisError("SUBSCRIBE failed");
       // Messages published while this hub was not subscribed are in the stream; those that come
       // both ways are told apart by their entry id.
-      {
-        redisContext* reader = connect_context();
-        try {
-          catch_up(reader);
-        } catch (...) {
-          redisFree(reader);
-          throw;
-        }
-        redisFree(reader);
-      }
+      catch_up();
       // Subscribed: block on reads until a message comes or stop() shuts the socket down.
       redisSetTimeout(context, timeval{0, 0});
       {

@@ -65,8 +65,9 @@ class RedisBridge {
  private:
   redisContext* connect_context() const;
   void run();
-  // Reads stream entries after last_entry_ (all the recent history on first start).
-  void catch_up(redisContext* context);
+  // Reads stream entries after last_entry_ (all the recent history on first start), on a
+  // connection of its own.
+  void catch_up();
   void accept(const std::string& entry_id, std::string_view payload);
 
   RedisAddress address_;
