@@ -32,6 +32,10 @@ AgentConfig read_agent_config(const shared::ConfigSource& source) {
     c.bedrock = model::read_bedrock_settings(source);
     shared::aws::resolve_endpoint(c.bedrock.aws, "bedrock-runtime");  // throws without a region
   }
+  if (c.model_provider == "openai") {
+    c.openai = model::read_openai_settings(source);
+    shared::log::add_secret(c.openai.api_key);
+  }
   c.demo.chunk_delay =
       source.duration("AGENT_DEMO_DELAY", milliseconds(20), milliseconds(0), seconds(10));
 

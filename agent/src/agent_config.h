@@ -8,6 +8,7 @@
 #include "engine/turn_engine.h"
 #include "model/bedrock_provider.h"
 #include "model/demo_provider.h"
+#include "model/openai_provider.h"
 #include "publish/hub_publisher.h"
 #include "shared/aws/settings.h"
 #include "shared/config.h"
@@ -31,6 +32,7 @@ struct AgentConfig {
   std::string bedrock_model_id;         // BEDROCK_MODEL_ID
   model::DemoSettings demo;
   model::BedrockSettings bedrock;       // BEDROCK_* (read when AGENT_MODEL_PROVIDER=bedrock)
+  model::OpenAiSettings openai;         // OPENAI_* (read when AGENT_MODEL_PROVIDER=openai)
   std::string store = "sqlite";  // AGENT_STORE: sqlite|dynamodb
   store::SqliteSettings sqlite;
   DynamoSettings dynamodb;
