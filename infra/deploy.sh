@@ -4,28 +4,32 @@
 # points the service at it, and waits until the service is stable on that revision. A deployment
 # the circuit breaker rolls back makes this script fail.
 #
-#   infra/deploy.sh [--env prod] [--tag TAG] [--skip-build] [--timeout SECONDS]
+#   infra/deploy.sh [--env prod] [--parameter NAME] [--tag TAG] [--skip-build] [--timeout SECONDS]
 #
-# Names come from `terraform output` of infra/envs/<env> unless set in the environment:
-#   ECR_REPOSITORY_APP, ECR_REPOSITORY_AGENT, ECR_REPOSITORY_SSE_HUB, ECS_CLUSTER, ECS_SERVICE,
-#   TASK_FAMILY, AWS_REGION.
-# Needs: docker with buildx, aws CLI v2, jq, git; terraform unless the names are set.
+# Names come from the environment when set (ECR_REPOSITORY_APP, ECR_REPOSITORY_AGENT,
+# ECR_REPOSITORY_SSE_HUB, ECS_CLUSTER, ECS_SERVICE, TASK_FAMILY, AWS_REGION), else from the SSM
+# parameter Terraform writes (--parameter /agent-suite-prod/deploy, or $DEPLOY_PARAMETER; what the
+# GitHub deploy role reads, as it may not read the Terraform state), else from `terraform output`
+# of infra/envs/<env>.
+# Needs: docker with buildx, aws CLI v2, jq, git; terraform only for the last way.
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$(cd .. && pwd)"
 
 env_name="prod"
 tag=""
+parameter="${DEPLOY_PARAMETER:-}"
 skip_build=""
 timeout_s=1200
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --env) env_name="$2"; shift 2 ;;
+    --parameter) parameter="$2"; shift 2 ;;
     --tag) tag="$2"; shift 2 ;;
     --skip-build) skip_build=1; shift ;;
     --timeout) timeout_s="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "deploy: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -42,22 +46,43 @@ if [ -z "$tag" ]; then
   tag="$(git -C "$root" rev-parse --short=12 HEAD)"
 fi
 
-outputs=""
-tf_output() {
-  if [ -z "$outputs" ]; then
-    command -v terraform >/dev/null || die "terraform is required to read the names (or set them in the environment)"
-    outputs="$(terraform -chdir="envs/$env_name" output -json)"
+# The names as one JSON object shaped like the SSM parameter: {ecr_repository_urls: {app, agent,
+# sse_hub}, ecs_cluster_name, ecs_service_name, task_family, region}.
+names=""
+load_names() {
+  [ -z "$names" ] || return 0
+  if [ -n "$parameter" ]; then
+    local where="${AWS_REGION:-$(aws configure get region || true)}"
+    [ -n "$where" ] || die "set AWS_REGION to read the parameter $parameter"
+    names="$(aws --region "$where" --cli-read-timeout 60 --cli-connect-timeout 10 ssm get-parameter \
+      --name "$parameter" --query Parameter.Value --output text)" || die "cannot read the SSM parameter $parameter"
+  else
+    command -v terraform >/dev/null || die "terraform is required to read the names (or pass --parameter, or set them in the environment)"
+    names="$(terraform -chdir="envs/$env_name" output -json | jq '
+      {ecr_repository_urls: .ecr_repository_urls.value, ecs_cluster_name: .ecs_cluster_name.value,
+       ecs_service_name: .ecs_service_name.value, task_family: .task_family.value}')"
   fi
-  jq -r "$1" <<<"$outputs"
+}
+name_of() {
+  local value
+  value="$(jq -r "$1 // empty" <<<"$names")"
+  [ -n "$value" ] || die "no $1 in the environment's names"
+  printf '%s\n' "$value"
 }
 
-repo_app="${ECR_REPOSITORY_APP:-$(tf_output '.ecr_repository_urls.value.app')}"
-repo_agent="${ECR_REPOSITORY_AGENT:-$(tf_output '.ecr_repository_urls.value.agent')}"
-repo_hub="${ECR_REPOSITORY_SSE_HUB:-$(tf_output '.ecr_repository_urls.value.sse_hub')}"
-cluster="${ECS_CLUSTER:-$(tf_output '.ecs_cluster_name.value')}"
-service="${ECS_SERVICE:-$(tf_output '.ecs_service_name.value')}"
-family="${TASK_FAMILY:-$(tf_output '.task_family.value')}"
-region="${AWS_REGION:-$(aws configure get region || true)}"
+# Loaded once here (name_of runs in subshells), and only when the environment lacks a name.
+if [ -z "${ECR_REPOSITORY_APP:-}" ] || [ -z "${ECR_REPOSITORY_AGENT:-}" ] || [ -z "${ECR_REPOSITORY_SSE_HUB:-}" ] \
+  || [ -z "${ECS_CLUSTER:-}" ] || [ -z "${ECS_SERVICE:-}" ] || [ -z "${TASK_FAMILY:-}" ]; then
+  load_names
+fi
+repo_app="${ECR_REPOSITORY_APP:-$(name_of '.ecr_repository_urls.app')}"
+repo_agent="${ECR_REPOSITORY_AGENT:-$(name_of '.ecr_repository_urls.agent')}"
+repo_hub="${ECR_REPOSITORY_SSE_HUB:-$(name_of '.ecr_repository_urls.sse_hub')}"
+cluster="${ECS_CLUSTER:-$(name_of '.ecs_cluster_name')}"
+service="${ECS_SERVICE:-$(name_of '.ecs_service_name')}"
+family="${TASK_FAMILY:-$(name_of '.task_family')}"
+region="${AWS_REGION:-$(jq -r '.region // empty' <<<"${names:-{\}}")}"
+region="${region:-$(aws configure get region || true)}"
 [ -n "$region" ] || die "set AWS_REGION"
 
 aws_() { aws --region "$region" --cli-read-timeout 60 --cli-connect-timeout 10 "$@"; }

@@ -8,6 +8,11 @@ locals {
 
   # Must match the containers of infra/modules/ecs and the services of compose.yaml.
   containers = ["app", "agent", "sse_hub"]
+
+  # The one thing the GitHub deploy role reads (infra/deploy.sh --parameter): the names of what it
+  # rolls out. A parameter ARN drops the name's leading slash after "parameter".
+  deploy_parameter     = "/${local.name}/deploy"
+  deploy_parameter_arn = "arn:aws:ssm:${var.region}:${data.aws_caller_identity.current.account_id}:parameter${local.deploy_parameter}"
 }
 
 data "aws_caller_identity" "current" {}
@@ -89,6 +94,8 @@ module "iam" {
   ecr_repository_arns         = values(module.ecr.repository_arns)
   ecs_cluster_name            = local.name
   ecs_service_name            = local.name
+  task_family                 = local.name
+  deploy_parameter_arn        = local.deploy_parameter_arn
   state_bucket_arn            = "arn:aws:s3:::${var.state_bucket}"
   state_lock_table_arn        = "arn:aws:dynamodb:${var.region}:${data.aws_caller_identity.current.account_id}:table/${var.state_lock_table}"
   tags                        = local.tags
@@ -188,4 +195,21 @@ module "alarms" {
   service_name              = module.ecs_service.service_name
   min_running_tasks         = var.min_tasks
   tags                      = local.tags
+}
+
+# What infra/deploy.sh needs from this environment, readable without the Terraform state (which
+# holds the ALB's OIDC client secret): the deploy role may read this parameter and nothing else
+# of Terraform's.
+resource "aws_ssm_parameter" "deploy" {
+  name        = local.deploy_parameter
+  description = "Names infra/deploy.sh rolls out to (written by Terraform)."
+  type        = "String"
+  value = jsonencode({
+    region              = var.region
+    ecr_repository_urls = module.ecr.repository_urls
+    ecs_cluster_name    = module.ecs.cluster_name
+    ecs_service_name    = module.ecs_service.service_name
+    task_family         = module.ecs.task_family
+  })
+  tags = local.tags
 }

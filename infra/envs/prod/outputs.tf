@@ -1,6 +1,18 @@
 output "url" {
   description = "Where the service answers."
   value       = "https://${module.dns.fqdn}"
+
+  # Settings that would give a URL that answers every request with 401 (or a task that never
+  # starts) stop the plan here, with the reason. A precondition rather than a cross-variable
+  # validation, which needs Terraform 1.9.
+  precondition {
+    condition     = var.app_auth != "alb-oidc" || nonsensitive(var.oidc != null)
+    error_message = "app_auth = \"alb-oidc\" needs the oidc object (issuer, endpoints, client_id, client_secret): without it the ALB signs nobody in and the app answers every request with 401. Set oidc (in GitHub: the TF_VAR_OIDC secret) or choose app_auth = \"none\" to try it out."
+  }
+  precondition {
+    condition     = var.app_auth != "token" || contains(keys(lookup(var.extra_environment, "app", {})), "APP_TOKEN_FILE")
+    error_message = "app_auth = \"token\" needs a token file inside the app container: the images carry none, so set extra_environment.app.APP_TOKEN_FILE to a file your own image adds, or use alb-oidc."
+  }
 }
 
 output "alb_dns_name" {
@@ -56,4 +68,9 @@ output "alarm_topic_arn" {
 output "log_groups" {
   description = "Log group by container."
   value       = module.observability.container_log_groups
+}
+
+output "deploy_parameter" {
+  description = "SSM parameter with the names infra/deploy.sh rolls out to (infra/deploy.sh --parameter)."
+  value       = aws_ssm_parameter.deploy.name
 }

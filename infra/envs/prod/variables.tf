@@ -117,8 +117,13 @@ variable "bedrock_model_id" {
 
 variable "app_auth" {
   type        = string
-  description = "APP_AUTH: alb-oidc (with oidc set), token or none."
+  description = "APP_AUTH: alb-oidc (needs oidc), none (one shared user, for trying it out) or token (needs a token file in your own image)."
   default     = "alb-oidc"
+
+  validation {
+    condition     = contains(["alb-oidc", "none", "token"], var.app_auth)
+    error_message = "app_auth must be alb-oidc, none or token."
+  }
 }
 
 variable "oidc" {
@@ -133,6 +138,20 @@ variable "oidc" {
   description = "OpenID Connect provider the ALB signs users in with; required for app_auth = alb-oidc."
   default     = null
   sensitive   = true
+
+  validation {
+    # A conditional, not ||: Terraform before 1.12 evaluates both sides of || (var.oidc.issuer of
+    # a null oidc is an error).
+    condition = var.oidc == null ? true : alltrue([
+      for url in [var.oidc.issuer, var.oidc.authorization_endpoint, var.oidc.token_endpoint, var.oidc.user_info_endpoint] :
+      startswith(url, "https://")
+    ])
+    error_message = "oidc: issuer, authorization_endpoint, token_endpoint and user_info_endpoint must be https:// URLs."
+  }
+  validation {
+    condition     = var.oidc == null ? true : !anytrue([for v in [var.oidc.client_id, var.oidc.client_secret] : v == "" || strcontains(v, "REPLACE")])
+    error_message = "oidc: client_id and client_secret are empty or still the example's REPLACE placeholders."
+  }
 }
 
 variable "extra_environment" {

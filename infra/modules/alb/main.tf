@@ -31,6 +31,13 @@ resource "aws_lb" "this" {
 }
 
 locals {
+  # Whether the ALB signs users in. var.oidc is sensitive (it holds the client secret), and so is
+  # anything computed from it; Terraform 1.6 to 1.9 refuse a sensitive for_each in a dynamic
+  # block ("Invalid dynamic for_each value", hashicorp/terraform#34071), so the dynamic block
+  # below iterates over this non-sensitive flag instead of the object. Whether it is null is no
+  # secret.
+  oidc_enabled = nonsensitive(var.oidc != null)
+
   # Both targets answer GET /healthz with 200 while they can serve.
   targets = {
     app     = { port = var.app_port, stickiness = true }
@@ -58,8 +65,12 @@ resource "aws_lb_target_group" "this" {
     unhealthy_threshold = 3
   }
 
-  # A browser's API calls and its hub subscription stay on one task: the task's hub holds the
-  # recent history a reconnecting EventSource resumes from.
+  # Each target group keeps its own stickiness cookie, so a browser's API calls stay on one
+  # task's app and its subscription on one task's hub, not necessarily the same task. That is
+  # fine: the hubs of all tasks share delivery and history through Redis (hub_redis), so an update
+  # the agent of any task publishes reaches the subscriber on any hub, and a reconnecting
+  # EventSource resumes from its last id on whichever hub it lands. Stickiness only keeps a
+  # reconnect from moving between hubs (and a user's rate limit on one app) needlessly.
   stickiness {
     type            = "lb_cookie"
     enabled         = each.value.stickiness
@@ -92,17 +103,17 @@ resource "aws_lb_listener" "https" {
   certificate_arn   = var.certificate_arn
 
   dynamic "default_action" {
-    for_each = var.oidc == null ? [] : [var.oidc]
+    for_each = local.oidc_enabled ? [1] : []
     content {
       type  = "authenticate-oidc"
       order = 1
       authenticate_oidc {
-        issuer                     = default_action.value.issuer
-        authorization_endpoint     = default_action.value.authorization_endpoint
-        token_endpoint             = default_action.value.token_endpoint
-        user_info_endpoint         = default_action.value.user_info_endpoint
-        client_id                  = default_action.value.client_id
-        client_secret              = default_action.value.client_secret
+        issuer                     = var.oidc.issuer
+        authorization_endpoint     = var.oidc.authorization_endpoint
+        token_endpoint             = var.oidc.token_endpoint
+        user_info_endpoint         = var.oidc.user_info_endpoint
+        client_id                  = var.oidc.client_id
+        client_secret              = var.oidc.client_secret
         scope                      = "openid email profile"
         on_unauthenticated_request = "authenticate"
         session_timeout            = 43200
@@ -112,7 +123,7 @@ resource "aws_lb_listener" "https" {
 
   default_action {
     type             = "forward"
-    order            = var.oidc == null ? 1 : 2
+    order            = local.oidc_enabled ? 2 : 1
     target_group_arn = aws_lb_target_group.this["app"].arn
   }
 }

@@ -198,8 +198,10 @@ resource "aws_iam_role" "github" {
   tags                 = var.tags
 }
 
-# deploy: push images to the three repositories, register task definitions of this family, roll
-# the one service, and pass only the two task roles.
+# deploy: push images to the three repositories, register task definitions of this family (with
+# the tags the previous revision carries), roll the one service, pass only the two task roles, and
+# read the one parameter that names these resources. It never reads the Terraform state: the state
+# holds the OIDC client secret of the ALB listener.
 data "aws_iam_policy_document" "github_deploy" {
   statement {
     sid       = "EcrLogin"
@@ -220,6 +222,19 @@ data "aws_iam_policy_document" "github_deploy" {
     actions   = ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ecs:ListTaskDefinitions"]
     resources = ["*"] # these actions do not support resource-level permissions
   }
+  # RegisterTaskDefinition with tags (deploy.sh copies the previous revision's, and the provider's
+  # default_tags make sure there are some) is also authorized as ecs:TagResource; the condition
+  # allows it only as part of registering, never on an existing resource.
+  statement {
+    sid       = "TagNewTaskDefinitions"
+    actions   = ["ecs:TagResource"]
+    resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task-definition/${var.task_family}:*"]
+    condition {
+      test     = "StringEquals"
+      variable = "ecs:CreateAction"
+      values   = ["RegisterTaskDefinition"]
+    }
+  }
   statement {
     sid       = "Rollout"
     actions   = ["ecs:UpdateService", "ecs:DescribeServices"]
@@ -236,14 +251,9 @@ data "aws_iam_policy_document" "github_deploy" {
     }
   }
   statement {
-    sid       = "ReadOutputs"
-    actions   = ["s3:GetObject"]
-    resources = ["${var.state_bucket_arn}/*"]
-  }
-  statement {
-    sid       = "ReadOutputsList"
-    actions   = ["s3:ListBucket"]
-    resources = [var.state_bucket_arn]
+    sid       = "ReadDeployParameter"
+    actions   = ["ssm:GetParameter"]
+    resources = [var.deploy_parameter_arn]
   }
 }
 
@@ -253,7 +263,12 @@ resource "aws_iam_role_policy" "github_deploy" {
   policy = data.aws_iam_policy_document.github_deploy.json
 }
 
-# plan: read everything, plus the state bucket and lock table Terraform needs to plan.
+# plan: ReadOnlyAccess, the state bucket and lock table Terraform needs to plan, two tag reads
+# that older versions of ReadOnlyAccess lack (the provider reads the tags of every tagged
+# resource while refreshing, and default_tags tag them all), and no access to the users' data.
+# Nothing planned here needs a secret value: no resource keeps one in the state (modules/secrets
+# stores the keys outside Terraform), so there is no secretsmanager:GetSecretValue or
+# GetRandomPassword.
 data "aws_iam_policy_document" "github_state" {
   statement {
     sid       = "State"
@@ -269,6 +284,22 @@ data "aws_iam_policy_document" "github_state" {
     sid       = "Lock"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"]
     resources = [var.state_lock_table_arn]
+  }
+  statement {
+    sid       = "RefreshTags"
+    actions   = ["application-autoscaling:ListTagsForResource", "logs:ListTagsForResource"]
+    resources = ["*"]
+  }
+  # ReadOnlyAccess includes dynamodb:GetItem, Query and Scan on every table; a pull request's
+  # plan has no business reading the conversations.
+  statement {
+    sid    = "NoSessionData"
+    effect = "Deny"
+    actions = [
+      "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+      "dynamodb:PartiQLSelect", "dynamodb:GetRecords", "dynamodb:ExportTableToPointInTime",
+    ]
+    resources = [var.dynamodb_table_arn, "${var.dynamodb_table_arn}/*"]
   }
 }
 

@@ -79,9 +79,19 @@ variable "ecs_service_name" {
   description = "The one service the deploy role may update."
 }
 
+variable "task_family" {
+  type        = string
+  description = "Task definition family whose new revisions the deploy role may register and tag."
+}
+
+variable "deploy_parameter_arn" {
+  type        = string
+  description = "ARN of the SSM parameter naming what infra/deploy.sh rolls out (the deploy role reads only it)."
+}
+
 variable "state_bucket_arn" {
   type        = string
-  description = "ARN of the Terraform state bucket (made by infra/bootstrap.sh)."
+  description = "ARN of the Terraform state bucket (made by infra/bootstrap.sh); the plan role reads and locks it."
 }
 
 variable "state_lock_table_arn" {

@@ -4,6 +4,8 @@ output "secret_arn" {
 }
 
 output "value_from" {
-  description = "ECS valueFrom reference by field name (ARN:FIELD::)."
-  value       = { for k in concat(var.generated_keys, keys(nonsensitive(var.extra_values))) : k => "${aws_secretsmanager_secret.this.arn}:${k}::" }
+  description = "ECS valueFrom reference by field name (ARN:FIELD::); available once the secret has its first value."
+  value       = { for k in concat(var.generated_keys, var.extra_fields) : k => "${aws_secretsmanager_secret.this.arn}:${k}::" }
+  # A task definition that references the keys before they exist would start tasks that fail.
+  depends_on = [terraform_data.seed]
 }

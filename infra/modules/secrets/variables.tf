@@ -5,15 +5,14 @@ variable "name" {
 
 variable "generated_keys" {
   type        = list(string)
-  description = "Fields whose value Terraform generates as a random key (the HS256 Mercure keys)."
+  description = "Fields seed_keys.sh fills with a random key on the first apply (the HS256 Mercure keys)."
   default     = ["MERCURE_PUBLISHER_JWT_KEY", "MERCURE_SUBSCRIBER_JWT_KEY"]
 }
 
-variable "extra_values" {
-  type        = map(string)
-  description = "Further fields stored as given (for example an OpenAI-compatible API key)."
-  default     = {}
-  sensitive   = true
+variable "extra_fields" {
+  type        = list(string)
+  description = "Further fields an operator adds to the secret by hand with put-secret-value (for example an OpenAI-compatible API key); value_from names them too. Their values never pass through Terraform."
+  default     = []
 }
 
 variable "key_length" {
