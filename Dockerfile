@@ -7,7 +7,7 @@
 #
 # One build stage compiles all three (they share libshared, so building them together is cheaper
 # than three separate builds); each runtime image then holds one executable, the Debian runtime
-# libraries it links, curl for the health checks, and a non-root user. There is deliberately no
+# libraries that executable links and no others, curl for the health checks, and a non-root user. There is deliberately no
 # HEALTHCHECK here: health checks are declared where they run (compose.yaml, the ECS task
 # definition in infra/modules/ecs), so the two places can be checked against each other.
 
@@ -53,18 +53,17 @@ RUN --mount=type=cache,target=/root/.npm \
  && install -m 0755 -s build/app/app build/agent/agent build/sse_hub/sse_hub /out/
 
 # ---------------------------------------------------------------------------------------------
-# Runtime base: only shared libraries the executables link (checked against `readelf -d` of the
-# built executables by tests/infra), CA certificates for TLS to AWS, curl for health checks.
+# Runtime base: CA certificates for TLS to AWS, curl for the health checks, the non-root user.
+# No libraries of the executables: each image below installs exactly the shared libraries its one
+# executable links (tests/infra checks each list against `readelf -d` of the built executable, in
+# both directions).
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
     rm -f /etc/apt/apt.conf.d/docker-clean \
  && apt-get update \
- && apt-get install -y --no-install-recommends \
-      ca-certificates curl \
-      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libsqlite3-0 libcpp-httplib0.11 \
-      libbrotli1 zlib1g libhiredis0.14 \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
  && groupadd --system --gid 10001 suite \
  && useradd --system --uid 10001 --gid suite --home-dir /var/lib/agent-suite --shell /usr/sbin/nologin suite \
  && install -d -o suite -g suite -m 0750 /var/lib/agent-suite
@@ -75,6 +74,11 @@ STOPSIGNAL SIGTERM
 
 # ---------------------------------------------------------------------------------------------
 FROM runtime AS app
+RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
+    --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
+    apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libcpp-httplib0.11 libbrotli1 zlib1g
 COPY --from=build /out/app /usr/local/bin/app
 USER 10001:10001
 ENV APP_LISTEN=0.0.0.0:8080
@@ -83,6 +87,12 @@ ENTRYPOINT ["/usr/local/bin/app"]
 
 # ---------------------------------------------------------------------------------------------
 FROM runtime AS agent
+RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
+    --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
+    apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libcpp-httplib0.11 libbrotli1 zlib1g \
+      libsqlite3-0
 COPY --from=build /out/agent /usr/local/bin/agent
 USER 10001:10001
 # The SQLite store (AGENT_STORE=sqlite) keeps its file in the data folder; mount a volume there.
@@ -94,6 +104,12 @@ ENTRYPOINT ["/usr/local/bin/agent"]
 
 # ---------------------------------------------------------------------------------------------
 FROM runtime AS sse_hub
+RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
+    --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
+    apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libcpp-httplib0.11 libbrotli1 zlib1g \
+      libhiredis0.14
 COPY --from=build /out/sse_hub /usr/local/bin/sse_hub
 USER 10001:10001
 ENV HUB_LISTEN=0.0.0.0:3701
