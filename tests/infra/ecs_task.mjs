@@ -32,6 +32,7 @@ export function ecsContainers(dir) {
     secrets: listRef(c.secrets, 'secrets', c.name),
     healthUrl: healthUrl(typeof c.healthCheck === 'string' ? c.healthCheck : JSON.stringify(c.healthCheck ?? '')),
     dependsOn: c.dependsOn ?? [],
+    readonlyRootFilesystem: c.readonlyRootFilesystem === true,
     image: c.image,
   }));
 }

@@ -9,16 +9,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 
 import {
   listTfFiles, parseTfFile, loadTerraformDir, effectiveModuleVariable, lowestVersion, atLeast, varReference,
 } from './terraform_tree.mjs';
-import { readCodeContract, EXECUTABLES } from './code_contract.mjs';
+import { readCodeContract, unreadSettings, ContractError, EXECUTABLES } from './code_contract.mjs';
 import {
   loadCompose, interpolationsIn, environmentOf, dependsOnOf, healthUrl, parseEnvFile,
 } from './compose_model.mjs';
 import { parseDockerfile } from './dockerfile_model.mjs';
 import { ecsContainers } from './ecs_task.mjs';
+
+const YAML = createRequire(import.meta.url)('yaml');
 
 const ROOT = process.env.SUITE_SOURCE_DIR ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const INFRA = path.join(ROOT, 'infra');
@@ -293,6 +296,92 @@ describe('terraform modules do what the issue asks', () => {
     assert.ok(trust.condition.some((c) => c.variable === 'token.actions.githubusercontent.com:sub'));
   });
 
+  test('iam: the deploy role may tag only task definitions it registers, reads one parameter and never the state', () => {
+    const deploy = modules.iam.data.aws_iam_policy_document.github_deploy.statement;
+    const bySid = Object.fromEntries(deploy.map((st) => [st.sid, st]));
+    const tag = bySid.TagNewTaskDefinitions;
+    assert.ok(tag, 'no ecs:TagResource statement: RegisterTaskDefinition with tags is refused without it');
+    assert.deepEqual(tag.actions, ['ecs:TagResource']);
+    assert.deepEqual(tag.condition.map((c) => [c.test, c.variable, c.values]),
+      [['StringEquals', 'ecs:CreateAction', ['RegisterTaskDefinition']]]);
+    assert.match(tag.resources[0], /:task-definition\/\$\{var\.task_family\}:\*$/);
+    assert.deepEqual(bySid.ReadDeployParameter.actions, ['ssm:GetParameter']);
+    const actions = deploy.flatMap((st) => st.actions);
+    assert.deepEqual(actions.filter((a) => /^(s3|secretsmanager|kms|dynamodb):/.test(a)), [],
+      'the deploy role must not read the state bucket, secrets or data');
+    // deploy.sh copies the previous revision's tags into RegisterTaskDefinition: default_tags make
+    // sure there are some, which is why TagResource is needed at all.
+    assert.match(fs.readFileSync(path.join(INFRA, 'deploy.sh'), 'utf8'), /\.tags = \$tags/);
+    assert.ok(envs.prod.files['versions.tf'].provider.aws[0].default_tags, 'the provider sets default_tags');
+  });
+
+  test('iam: the plan role reads no secret and no conversation; nothing Terraform manages keeps a secret value in the state', () => {
+    const plan = modules.iam.data.aws_iam_policy_document.github_state.statement;
+    const allowed = plan.filter((st) => st.effect !== 'Deny').flatMap((st) => st.actions);
+    assert.deepEqual(allowed.filter((a) => /^secretsmanager:|^kms:Decrypt/.test(a)), []);
+    const deny = plan.find((st) => st.effect === 'Deny');
+    assert.ok(deny && deny.actions.includes('dynamodb:Scan') && deny.actions.includes('dynamodb:Query'),
+      'ReadOnlyAccess reads every table: the plan role must be denied the sessions table');
+    assert.ok(deny.resources.includes('${var.dynamodb_table_arn}'));
+    for (const [where, dir] of [...Object.entries(modules), ...Object.entries(envs)]) {
+      assert.equal(dir.resources.aws_secretsmanager_secret_version, undefined, `${where}: a secret version keeps its value in the state`);
+      assert.equal(dir.data.aws_secretsmanager_random_password, undefined, `${where}: a random password data source keeps its value in the state`);
+      assert.equal(dir.resources.random_password, undefined, `${where}: random_password keeps its value in the state`);
+    }
+    // The first keys are stored by the seed script instead, once, from the apply.
+    const seed = modules.secrets.resources.terraform_data.seed;
+    assert.match(seed.provisioner['local-exec'][0].command, /seed_keys\.sh/);
+    const script = path.join(MODULES_DIR, 'secrets', 'seed_keys.sh');
+    assert.ok(fs.statSync(script).mode & 0o111, 'seed_keys.sh is not executable');
+    assert.match(fs.readFileSync(script, 'utf8'), /AWSCURRENT/, 'seed_keys.sh must leave a secret that has a value alone');
+    assert.match(JSON.stringify(modules.secrets.outputs.value_from.depends_on), /terraform_data\.seed/,
+      'the task definition must not reference keys before they exist');
+  });
+
+  test('alb: the OIDC action is built from a non-sensitive flag (Terraform 1.6-1.9 refuse a sensitive dynamic for_each)', () => {
+    const m = modules.alb;
+    const dyn = m.resources.aws_lb_listener.https.dynamic.default_action[0];
+    assert.doesNotMatch(String(dyn.for_each), /var\.oidc/, 'for_each derived from the sensitive var.oidc');
+    const flag = String(dyn.for_each).match(/local\.([a-z_]+)/)?.[1];
+    assert.match(String(m.locals[flag]), /^\$\{nonsensitive\(var\.oidc != null\)\}$/);
+    assert.equal(m.variables.oidc.sensitive, true);
+  });
+
+  test('env: alb-oidc without oidc, or token without a token file, stops the plan; the example config passes that check', async () => {
+    const env = envs.prod;
+    const conditions = env.outputs.url.precondition.map((p) => p.condition);
+    assert.ok(conditions.some((c) => /var\.app_auth != "alb-oidc" \|\| nonsensitive\(var\.oidc != null\)/.test(c)),
+      `no precondition ties alb-oidc to oidc: ${conditions}`);
+    assert.ok(conditions.some((c) => /var\.app_auth != "token"/.test(c)));
+    assert.match(JSON.stringify(env.variables.app_auth.validation), /contains\(\[\\"alb-oidc\\", \\"none\\", \\"token\\"\]/);
+    const example = await parseTfFile(path.join(ENVS_DIR, 'prod', 'terraform.tfvars.example'));
+    assert.ok(['alb-oidc', 'none'].includes(example.app_auth), `the example's app_auth ${example.app_auth}`);
+    if (example.app_auth === 'alb-oidc') {
+      assert.ok(example.oidc, 'the example sets app_auth = alb-oidc without an oidc block');
+      for (const k of ['issuer', 'authorization_endpoint', 'token_endpoint', 'user_info_endpoint', 'client_id', 'client_secret']) {
+        assert.match(String(env.variables.oidc.type), new RegExp(`\\b${k}\\s*=`), `variable oidc has no ${k}`);
+        assert.ok(example.oidc[k], `the example's oidc has no ${k}`);
+      }
+      assert.match(example.oidc.client_id, /REPLACE/, 'placeholders the oidc validation catches when left in');
+    }
+    // Every required variable of the environment is in the example.
+    for (const [name, v] of Object.entries(env.variables)) {
+      if (!Object.hasOwn(v, 'default')) assert.ok(Object.hasOwn(example, name), `terraform.tfvars.example lacks ${name}`);
+    }
+  });
+
+  test('env: the provider lock holds the registry\'s zh: hashes, so init works on every platform', () => {
+    const lock = fs.readFileSync(path.join(ENVS_DIR, 'prod', '.terraform.lock.hcl'), 'utf8');
+    const version = lock.match(/provider "registry\.terraform\.io\/hashicorp\/aws" \{\s*version\s*=\s*"([^"]+)"/)?.[1];
+    assert.ok(version, 'no aws provider in the lock file');
+    const zh = [...lock.matchAll(/"zh:([0-9a-f]{64})"/g)];
+    const h1 = [...lock.matchAll(/"h1:[A-Za-z0-9+/]{43}="/g)];
+    // One per package the registry publishes (darwin, freebsd, linux, windows on several CPUs).
+    assert.ok(zh.length >= 12, `only ${zh.length} zh: hashes: terraform init fails on platforms without one`);
+    assert.ok(h1.length >= 1);
+    assert.ok(atLeast(lowestVersion(version), [5, 0]));
+  });
+
   test('dns: ACM certificate validated through Route53, alias record to the ALB', () => {
     const m = modules.dns;
     assert.equal(m.resources.aws_acm_certificate.this.validation_method, 'DNS');
@@ -400,15 +489,75 @@ describe('code, compose.yaml and the ECS task definition agree', () => {
     }
   });
 
-  test('every setting compose and ECS pass is one the container\'s code reads', () => {
-    const unknown = [];
-    for (const [container, exe] of Object.entries(CONTAINERS)) {
+  function settingsPassedTo() {
+    return Object.fromEntries(Object.keys(CONTAINERS).map((container) => {
       const task = ecs.find((c) => c.name === container);
-      const names = new Set([...Object.keys(task.environment), ...Object.keys(task.secrets),
-        ...Object.keys(environmentOf(compose.resolved.services[container]))]);
-      for (const n of names) if (!code[exe].settings.has(n)) unknown.push(`${container}: ${n}`);
+      return [container, new Set([...Object.keys(task.environment), ...Object.keys(task.secrets),
+        ...Object.keys(environmentOf(compose.resolved.services[container]))])];
+    }));
+  }
+
+  test('every setting compose and ECS pass is one that a config reader of the container\'s code reads', () => {
+    assert.deepEqual(unreadSettings(code, settingsPassedTo(), CONTAINERS), [],
+      'settings no config reader reads (renamed, misspelled, or meant for another container?)');
+  });
+
+  test('self-test: a setting no reader of that executable reads fails the check, even when the name is in its sources', () => {
+    const passed = settingsPassedTo();
+    // AWS_ENDPOINT_URL_* are read by libshared's AWS settings, which only the agent's readers use;
+    // "/healthz" style literals and error messages elsewhere must not count either.
+    passed.app.add('AWS_ENDPOINT_URL_APP');
+    passed.app.add('AGENT_STORE');
+    passed.sse_hub.add('HUB_REDIS_ULR');
+    assert.deepEqual(unreadSettings(code, passed, CONTAINERS).sort(),
+      ['app: AGENT_STORE', 'app: AWS_ENDPOINT_URL_APP', 'sse_hub: HUB_REDIS_ULR']);
+    // And what the readers do read is there, for the right executable only.
+    assert.ok(code.agent.settings.has('AWS_ENDPOINT_URL_DYNAMODB') && !code.app.settings.has('AWS_ENDPOINT_URL_DYNAMODB'));
+    assert.ok(code.sse_hub.settings.has('MERCURE_SUBSCRIBER_JWT_KEY') && !code.agent.settings.has('MERCURE_SUBSCRIBER_JWT_KEY'));
+    assert.ok(code.app.settings.has('APP_DRAIN_TIMEOUT'), 'read_server_config(source, "APP", ...) reads APP_DRAIN_TIMEOUT');
+  });
+
+  test('self-test: the contract reads only readers, and refuses a read whose name it cannot work out', () => {
+    const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'contract-'));
+    const write = (rel, text) => {
+      fs.mkdirSync(path.dirname(path.join(tree, rel)), { recursive: true });
+      fs.writeFileSync(path.join(tree, rel), text);
+    };
+    try {
+      write('libshared/src/config.cpp', 'LogConfig read_log_config(const ConfigSource& source) { c.level = source.string("LOG_LEVEL", "info"); return c; }\n');
+      write('app/src/app_config.cpp', [
+        'namespace { std::string with_prefix(const ConfigSource& src, const std::string& what) {',
+        '  const std::string name = "APP_" + what; return src.string(name, ""); } }',
+        'AppConfig read_app_config(const shared::ConfigSource& source) {',
+        '  c.log = shared::read_log_config(source);',
+        '  c.listen = source.listen("APP_LISTEN", "0.0.0.0:8080");',
+        '  c.limit = source.integer("APP_LIMIT", 100\'000, 1, 10\'000\'000);',
+        '  c.token = with_prefix(source, "TOKEN");',
+        '  throw ConfigError("APP_NOT_A_SETTING", "only in a message"); // "APP_IN_A_COMMENT"',
+        '}',
+        'void elsewhere() { getenv("APP_OUTSIDE_READERS"); }',
+      ].join('\n'));
+      const made = readCodeContract(tree, ['app']);
+      assert.deepEqual([...made.app.settings].sort(), ['APP_LIMIT', 'APP_LISTEN', 'APP_TOKEN', 'LOG_LEVEL']);
+      assert.deepEqual(made.app.listen, { setting: 'APP_LISTEN', default: '0.0.0.0:8080', port: 8080 });
+      write('app/src/app_config.cpp', 'AppConfig read_app_config(const shared::ConfigSource& source) { c.x = source.string(name_from_somewhere(), ""); }\n');
+      assert.throws(() => readCodeContract(tree, ['app']), ContractError);
+      write('app/src/app_config.cpp', 'AppConfig read_app_config(const shared::ConfigSource& source) { c.x = read_unknown(source); }\n');
+      assert.throws(() => readCodeContract(tree, ['app']), /no config reader/);
+    } finally {
+      fs.rmSync(tree, { recursive: true, force: true });
     }
-    assert.deepEqual(unknown, [], 'settings no code reads (renamed or misspelled?)');
+  });
+
+  test('compose and ECS give each container the same read-only root file system', () => {
+    for (const container of Object.keys(CONTAINERS)) {
+      const task = ecs.find((c) => c.name === container);
+      const svc = compose.resolved.services[container];
+      assert.equal(task.readonlyRootFilesystem, true, `ECS ${container}: readonlyRootFilesystem`);
+      assert.equal(svc.read_only === true, task.readonlyRootFilesystem, `compose ${container}: read_only differs from the ECS task`);
+      // A writable place in one and not the other would let a write work locally and fail in AWS.
+      assert.equal(svc.tmpfs, undefined, `compose ${container}: tmpfs has no counterpart in the task definition`);
+    }
   });
 
   test('the table Terraform creates has the key schema and TTL attribute the agent\'s store uses', () => {
@@ -529,26 +678,29 @@ describe('images and pipelines', () => {
     assert.ok(build > npmCi, 'npm ci in app/web must come before the build');
   });
 
-  test('the runtime image provides every shared library the built executables link', (t) => {
+  test('each image installs exactly the library packages its own executable links, no more, no fewer', (t) => {
     const bin = process.env.SUITE_BIN_DIR;
-    const exes = EXECUTABLES.map((e) => path.join(bin ?? '', e, e));
-    if (!bin || !exes.every((e) => fs.existsSync(e))) {
+    const exes = Object.fromEntries(EXECUTABLES.map((e) => [e, path.join(bin ?? '', e, e)]));
+    if (!bin || !Object.values(exes).every((e) => fs.existsSync(e))) {
       t.skip('executables not built (run through ctest after the build)');
       return;
     }
-    const runtime = parseDockerfile(path.join(ROOT, 'Dockerfile')).stages.runtime;
-    assert.ok(runtime, 'Dockerfile has no runtime stage');
+    const dockerfile = parseDockerfile(path.join(ROOT, 'Dockerfile'));
     // In every Debian image already; the sanitizer runtimes appear only in the test build.
     const inBaseImage = new Set(['libc6', 'libstdc++6', 'libgcc-s1']);
     const sanitizer = /^lib(asan|ubsan|lsan|tsan)\d*$/;
-    const missing = new Set();
-    for (const exe of exes) {
-      const needed = execFileSync('readelf', ['-d', exe], { encoding: 'utf8', timeout: 30_000 })
+    // What the images install for themselves, not for an executable: TLS roots and the health
+    // checks' curl (whose own libraries apt pulls in as its dependencies).
+    const tools = new Set(['ca-certificates', 'curl']);
+    const problems = [];
+    for (const [exe, file] of Object.entries(exes)) {
+      const needed = execFileSync('readelf', ['-d', file], { encoding: 'utf8', timeout: 30_000 })
         .split('\n').map((l) => l.match(/\(NEEDED\)\s+Shared library: \[(.+)\]/)?.[1]).filter(Boolean);
-      const ldd = execFileSync('ldd', [exe], { encoding: 'utf8', timeout: 30_000 });
+      const ldd = execFileSync('ldd', [file], { encoding: 'utf8', timeout: 30_000 });
+      const packages = new Set();
       for (const soname of needed) {
         const where = ldd.match(new RegExp(`^\\s*${soname.replace(/[.+]/g, '\\$&')} => (\\S+)`, 'm'))?.[1];
-        assert.ok(where, `${exe}: ${soname} not found by ldd`);
+        assert.ok(where, `${file}: ${soname} not found by ldd`);
         const candidates = [where, fs.realpathSync(where), where.replace(/^\/usr\/lib\//, '/lib/'), where.replace(/^\/lib\//, '/usr/lib/')];
         let pkg = null;
         for (const c of candidates) {
@@ -556,33 +708,78 @@ describe('images and pipelines', () => {
           if (r.status === 0) { pkg = r.stdout.split(':')[0].trim(); break; }
         }
         assert.ok(pkg, `${soname} (${where}) belongs to no Debian package`);
-        if (inBaseImage.has(pkg) || sanitizer.test(pkg)) continue;
-        if (!runtime.aptPackages.includes(pkg)) missing.add(`${pkg} (${soname}, needed by ${path.basename(exe)})`);
+        if (!inBaseImage.has(pkg) && !sanitizer.test(pkg)) packages.add(pkg);
       }
+      const stage = dockerfile.stages[exe];
+      assert.ok(stage, `Dockerfile has no stage ${exe}`);
+      const installed = new Set(stage.aptPackages.filter((p) => !tools.has(p)));
+      for (const p of packages) if (!installed.has(p)) problems.push(`${exe}: links ${p}, which its image does not install`);
+      for (const p of installed) if (!packages.has(p)) problems.push(`${exe}: its image installs ${p}, which ${exe} does not link`);
     }
-    assert.deepEqual([...missing], [], 'runtime packages the Dockerfile does not install');
+    assert.deepEqual(problems, []);
   });
 
-  test('CI runs the same test command as .ci/run; Terraform and deploy workflows use OIDC', () => {
-    const wf = (f) => fs.readFileSync(path.join(ROOT, '.github/workflows', f), 'utf8');
+  const workflow = (f) => fs.readFileSync(path.join(ROOT, '.github/workflows', f), 'utf8');
+  const parsedWorkflow = (f) => YAML.parse(workflow(f));
+
+  test('CI runs the same test command as .ci/run; every workflow runs bash with pipefail', () => {
     const ciRun = fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
     const command = 'bash scripts/test.sh';
     assert.ok(ciRun.includes(command), `.ci/run no longer runs "${command}"; update the CI workflow with it`);
-    assert.match(wf('ci.yml'), /run:\s*bash scripts\/test\.sh/);
-    const tf = wf('terraform.yml');
-    for (const step of ['fmt -check', 'validate', 'plan', 'apply']) {
-      assert.match(tf, new RegExp(`run: terraform [^\\n]*\\b${step}\\b`), `terraform.yml runs no "terraform ${step}"`);
+    assert.match(workflow('ci.yml'), /run:\s*bash scripts\/test\.sh/);
+    for (const f of fs.readdirSync(path.join(ROOT, '.github/workflows')).filter((n) => /\.ya?ml$/.test(n))) {
+      // GitHub runs `shell: bash` as bash -eo pipefail; the default shell has no pipefail.
+      assert.equal(parsedWorkflow(f).defaults?.run?.shell, 'bash', `${f}: defaults.run.shell must be bash (pipefail)`);
     }
-    assert.match(tf, /pull_request:/);
-    assert.match(tf, /id-token:\s*write/);
-    assert.match(tf, /github\.ref == 'refs\/heads\/main'/);
-    const deploy = wf('deploy.yml');
-    assert.match(deploy, /id-token:\s*write/);
-    assert.match(deploy, /infra\/deploy\.sh/);
+    const plan = parsedWorkflow('terraform.yml').jobs.plan.steps.find((st) => /terraform[^\n]*plan/.test(st.run ?? ''));
+    assert.match(plan.run, /set -o pipefail/, 'terraform plan | tee must fail when the plan fails');
+  });
+
+  test('CI builds the images with the action that passes the gha cache its token', () => {
+    const images = parsedWorkflow('ci.yml').jobs.images.steps;
+    assert.doesNotMatch(JSON.stringify(images.filter((st) => st.run)), /type=gha/, 'type=gha in a run step has no runtime token');
+    const builds = images.filter((st) => /^docker\/build-push-action@/.test(st.uses ?? ''));
+    assert.deepEqual(builds.map((st) => st.with.target).sort(), [...EXECUTABLES].sort());
+  });
+
+  test('Terraform: fmt, validate and the provider lock on changes, plan on same-repository pull requests with the read-only role, no apply', () => {
+    const tf = workflow('terraform.yml');
+    for (const step of ['fmt -check', 'validate', 'plan', 'providers lock']) {
+      assert.match(tf, new RegExp(`terraform [^\\n]*\\b${step}\\b`), `terraform.yml runs no "terraform ${step}"`);
+    }
+    const jobs = parsedWorkflow('terraform.yml').jobs;
+    assert.match(jobs.plan.if, /head\.repo\.full_name == github\.repository/);
+    assert.match(JSON.stringify(jobs.plan.steps), /AWS_PLAN_ROLE_ARN/);
+    assert.doesNotMatch(tf, /terraform[^\n]* apply/, 'apply belongs to the release, right before its deploy');
+  });
+
+  test('Release: only pushes to main of this repository, apply first, the deploy of the same commit after it, both with OIDC', () => {
+    const wf = parsedWorkflow('deploy.yml');
+    const { apply, deploy } = wf.jobs;
+    assert.deepEqual(wf.on.workflow_run.workflows, ['CI']);
+    for (const must of ["workflow_run.conclusion == 'success'", "workflow_run.event == 'push'",
+      'workflow_run.head_repository.full_name == github.repository', "workflow_run.head_branch == 'main'",
+      "github.ref == 'refs/heads/main'"]) {
+      assert.ok(apply.if.includes(must), `the release runs without checking ${must}`);
+    }
+    assert.equal(deploy.needs, 'apply', 'the deploy must wait for the apply of the same commit');
+    assert.equal(deploy.if, undefined, 'deploy runs exactly when its apply succeeded');
+    for (const job of [apply, deploy]) {
+      assert.equal(job.permissions['id-token'], 'write');
+      assert.equal(job.environment, 'production');
+      const checkout = job.steps.find((st) => /^actions\/checkout@/.test(st.uses ?? ''));
+      assert.match(checkout.with.ref, /workflow_run\.head_sha/, 'both jobs build the commit CI tested');
+    }
+    assert.match(JSON.stringify(apply.steps), /terraform[^"]* apply/);
+    assert.match(JSON.stringify(apply.steps), /AWS_APPLY_ROLE_ARN/);
+    const deployRun = JSON.stringify(deploy.steps);
+    assert.match(deployRun, /AWS_DEPLOY_ROLE_ARN/);
+    assert.match(deployRun, /infra\/deploy\.sh --parameter/);
+    assert.doesNotMatch(deployRun, /terraform/, 'the deploy role cannot read the state; names come from the SSM parameter');
   });
 
   test('the infra scripts are valid bash (and pass shellcheck when it is installed)', () => {
-    for (const s of ['bootstrap.sh', 'deploy.sh']) {
+    for (const s of ['bootstrap.sh', 'deploy.sh', 'modules/secrets/seed_keys.sh']) {
       const file = path.join(INFRA, s);
       assert.ok(fs.statSync(file).mode & 0o111, `${s} is not executable`);
       const r = spawnSync('bash', ['-n', file], { encoding: 'utf8', timeout: 30_000 });
