@@ -78,7 +78,7 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
     apt-get update \
  && apt-get install -y --no-install-recommends \
-      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libcpp-httplib0.11 libbrotli1 zlib1g
+      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libcpp-httplib0.11
 COPY --from=build /out/app /usr/local/bin/app
 USER 10001:10001
 ENV APP_LISTEN=0.0.0.0:8080
@@ -91,7 +91,7 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
     apt-get update \
  && apt-get install -y --no-install-recommends \
-      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libcpp-httplib0.11 libbrotli1 zlib1g \
+      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libcpp-httplib0.11 \
       libsqlite3-0
 COPY --from=build /out/agent /usr/local/bin/agent
 USER 10001:10001
@@ -108,7 +108,7 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
     apt-get update \
  && apt-get install -y --no-install-recommends \
-      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libcpp-httplib0.11 libbrotli1 zlib1g \
+      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libcpp-httplib0.11 \
       libhiredis0.14
 COPY --from=build /out/sse_hub /usr/local/bin/sse_hub
 USER 10001:10001
