@@ -3,34 +3,42 @@
 # embedded defaults (SQLite store; the offline demo model unless AWS credentials are set).
 #   scripts/run.sh             release build, all three in the foreground, Ctrl-C stops them
 #   scripts/run.sh --debug     debug build
-#   scripts/run.sh --prod-like the production-like stack: a network namespace behind an
-#                              nginx + ModSecurity edge (see README, End-to-end tests)
+#   scripts/run.sh --prod-like [OPTIONS]
+#                              the production-like stack: a network namespace behind an
+#                              nginx + ModSecurity edge, with the fake Bedrock (see README,
+#                              End-to-end tests); every option after --prod-like goes to
+#                              scripts/prod_like.sh (--auth, --model, --publish, --origin)
 # Data and logs go to .local/ (AGENT_SQLITE_PATH=.local/agent.db, .local/logs/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_type=Release
 prod_like=""
-for arg in "$@"; do
-  case "$arg" in
+prod_like_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
     --debug) build_type=Debug ;;
     --release) build_type=Release ;;
-    --prod-like) prod_like=1 ;;
-    *) echo "run.sh: unknown option $arg (use --debug, --release or --prod-like)" >&2; exit 2 ;;
+    --prod-like) prod_like=1; shift; prod_like_args=("$@"); break ;;
+    *) echo "run.sh: unknown option $1 (use --debug, --release, or --prod-like [prod_like.sh options])" >&2; exit 2 ;;
   esac
+  shift
 done
 
 : "${HUB_LISTEN:=0.0.0.0:3701}" "${AGENT_LISTEN:=127.0.0.1:8000}" "${APP_LISTEN:=0.0.0.0:8080}"
 export HUB_LISTEN AGENT_LISTEN APP_LISTEN
 
 bash scripts/setup.sh
-build="build/$(echo "$build_type" | tr 'A-Z' 'a-z')"
+build="build/$(echo "$build_type" | tr '[:upper:]' '[:lower:]')"
+if [ -n "$prod_like" ]; then
+  # The fake Bedrock (the production-like stack's model) is defined with the tests; only it is
+  # built of them, not the tests themselves.
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" -DSUITE_BUILD_TESTS=ON >/dev/null
+  ninja -C "$build" app agent sse_hub fake_bedrock
+  exec bash scripts/prod_like.sh --build "$build" "${prod_like_args[@]}"
+fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" -DSUITE_BUILD_TESTS=OFF >/dev/null
 ninja -C "$build" app agent sse_hub
-
-if [ -n "$prod_like" ]; then
-  exec bash scripts/prod_like.sh --build "$build"
-fi
 
 mkdir -p .local/logs
 # Keys are made once and kept, so that browser cookies survive a restart.

@@ -2,19 +2,22 @@
 // three executables in a fresh network namespace behind nginx + ModSecurity + CRS, with dynalite
 // and the fake Bedrock. Prints the edge URL; Ctrl-C or SIGTERM stops everything and removes the
 // namespace. Run through scripts/prod_like.sh.
-import { createServer, connect } from 'node:net';
 import { parseArgs } from 'node:util';
 
 import { ProductionLikeStack } from '../../tests/e2e/lib/production_like_stack.mjs';
+import { publishedOrigins, startTcpRelay } from '../../tests/e2e/lib/tcp_relay.mjs';
 
 const usage = `usage: scripts/prod_like.sh [--bin-dir DIR] [--auth none|token] [--model fake-bedrock|demo]
-                            [--publish HOST:PORT]
+                            [--publish HOST:PORT] [--origin URL]...
   --bin-dir  build folder holding app/app, agent/agent, sse_hub/sse_hub (default: $SUITE_BIN_DIR or
              ./build; --build DIR is the same, as scripts/run.sh --prod-like passes it)
   --auth     APP_AUTH of the app (default none: one local user; token prints a bearer token per user)
   --model    fake-bedrock (default when built: Bedrock's wire format, SigV4 checked) or demo
   --publish  also forward HOST:PORT on this machine to the edge's HTTPS port, e.g. 127.0.0.1:8443,
-             so that an SSH tunnel or a local browser can reach it by a loopback address`;
+             so that an SSH tunnel or a local browser can reach it by a loopback address; the app
+             accepts requests from https://HOST:PORT (and the other loopback names of it)
+  --origin   a further origin the browser uses, e.g. https://devbox.example:8443 when an SSH
+             tunnel or a proxy fronts --publish under another name (repeatable)`;
 
 function fail(message) {
   process.stderr.write(`prod_like: ${message}\n`);
@@ -30,6 +33,7 @@ try {
       auth: { type: 'string', default: 'none' },
       model: { type: 'string' },
       publish: { type: 'string' },
+      origin: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   }));
@@ -49,24 +53,10 @@ if (args.publish) {
   if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) fail(`--publish wants HOST:PORT, got ${args.publish}`);
   publish = { host: m[1], port: Number(m[2]) };
 }
-
-// A plain TCP relay: TLS stays end to end between the client and the edge.
-function startRelay(target) {
-  const server = createServer((client) => {
-    const upstream = connect({ host: target.host, port: target.port });
-    client.pipe(upstream).pipe(client);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close);
-    upstream.on('error', close);
-    upstream.setTimeout(3_600_000, close);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(publish.port, publish.host, () => resolve(server));
-  });
+const extraOrigins = [...(publish ? publishedOrigins(publish.host, publish.port) : [])];
+for (const origin of args.origin || []) {
+  if (!/^https?:\/\/[^/]+$/.test(origin)) fail(`--origin wants scheme://host[:port] without a path, got ${origin}`);
+  extraOrigins.push(origin);
 }
 
 let stack;
@@ -89,6 +79,7 @@ try {
     binDir: args['bin-dir'] || args.build || process.env.SUITE_BIN_DIR || 'build',
     appAuth: args.auth,
     model: args.model,
+    extraOrigins,
   });
 } catch (err) {
   fail(err.message);
@@ -104,12 +95,13 @@ const lines = [
 ];
 if (publish) {
   try {
-    relay = await startRelay({ host: stack.namespace.taskAddress, port: 443 });
+    relay = await startTcpRelay(publish, { host: stack.namespace.taskAddress, port: 443 });
     lines.push(`Also published on https://${publish.host}:${publish.port}/ (TCP relay to the edge)`);
   } catch (err) {
     lines.push(`Could not publish on ${args.publish}: ${err.message}`);
   }
 }
+if (extraOrigins.length) lines.push(`Origins the app accepts besides the edge's: ${extraOrigins.join(', ')}`);
 if (args.auth === 'token') {
   for (const [user, token] of Object.entries(stack.users)) lines.push(`User ${user}: Authorization: Bearer ${token}`);
 }

@@ -1,12 +1,13 @@
 // Faults in the running task, each followed by a check that nothing was lost: the agent killed
-// mid-turn and restarted, the store unreachable for a few seconds, and SIGTERM to all three while
-// a turn streams to a subscriber. Works with either model the stack runs (long answers come from
+// mid-turn and restarted, the store frozen and the store down (refusing connections, then
+// restarted on its data) for a few seconds, and SIGTERM to all three while a turn streams to a
+// subscriber. Works with either model the stack runs (long answers come from
 // a scripted fake Bedrock or from the demo model slowed down); Bedrock's own faults are in
 // model_faults_test.mjs.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { ProductionLikeStack } from './lib/production_like_stack.mjs';
+import { ProductionLikeStack, TASK_PORTS } from './lib/production_like_stack.mjs';
 import { ProductUser, sendWhenFree, turnProblems, turnText, turnUpdates, waitForTurnEnd } from './lib/product_user.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -20,6 +21,8 @@ function slowAnswer(words = 120) {
 async function scriptSlowAnswer(stack, words) {
   if (stack.model === 'fake-bedrock') await stack.scriptModel([slowAnswer(words).response]);
 }
+
+const FINAL_STATES = new Set(['complete', 'cancelled', 'interrupted', 'error']);
 
 function messagesOf(session) {
   return session.messages || [];
@@ -100,57 +103,114 @@ describe('faults in the task lose nothing', () => {
     }
   });
 
-  test('store unreachable for a few seconds: turns end cleanly and no session is half-written', async (t) => {
+  // A message sent while the store is unreachable is all or nothing: either the turn's question
+  // and its answer are both stored and the answer ends in a final state (whether the send
+  // answered 202 or an error), or neither is stored. A created session either exists whole or not
+  // at all. Then the session takes the next message.
+  async function checkOutageOutcome(t, { session, stream, question, sent, created }) {
+    t.diagnostic(`during the outage: send -> ${sent.status}, create -> ${created.status}`);
+    for (const res of [sent, created]) {
+      if (res.status >= 400) {
+        assert.ok(res.status >= 500, `an outage is a server-side error, got ${res.status}: ${res.body}`);
+        assert.equal(typeof res.json?.error?.code, 'string', `clear error: ${res.body}`);
+        assert.equal(typeof res.json?.error?.message, 'string');
+      }
+    }
+    if (sent.status === 202) {
+      const updates = await waitForTurnEnd(stream, sent.json.turn_id);
+      const end = updates[updates.length - 1].data;
+      t.diagnostic(`the turn sent during the outage ended with ${end.type} ${end.code || ''}`);
+      if (end.type === 'turn.error') assert.ok(end.code && end.message, `turn.error carries code and message: ${JSON.stringify(end)}`);
+    }
+    // What the store holds of that question, once its turn (if any) had time to end.
+    let messages = [];
+    for (const deadline = Date.now() + 15_000; ;) {
+      const one = await alice.getSession(session.id);
+      assert.equal(one.status, 200, one.body);
+      messages = messagesOf(one.json);
+      const pending = messages.some((m) => m.role === 'assistant' && m.status === 'running');
+      if (!pending || Date.now() > deadline) break;
+      await sleep(250);
+    }
+    const asked = messages.filter((m) => m.role === 'user' && messageText(m) === question);
+    if (sent.status === 202) assert.equal(asked.length, 1, 'an accepted message is stored');
+    for (const q of asked) {
+      const answer = messages.find((m) => m.role === 'assistant' && m.turn_id === q.turn_id);
+      assert.ok(answer, `the question is stored without its answer (a half-written turn): ${JSON.stringify(messages).slice(0, 400)}`);
+      assert.ok(FINAL_STATES.has(answer.status), `the stored answer is left ${answer.status}`);
+    }
+    t.diagnostic(`stored afterwards: ${asked.length ? 'the question and its answer' : 'neither the question nor an answer'}`);
+    if (sent.status !== 202) {
+      const running = messages.filter((m) => m.role === 'assistant' && !FINAL_STATES.has(m.status));
+      assert.deepEqual(running, [], 'no answer is left running after a refused send');
+    }
+    // Every session alice has is whole: listed ones can be read, and the one created during the
+    // outage either exists completely or not at all.
+    const list = await alice.listSessions();
+    assert.equal(list.status, 200, list.body);
+    const sessions = list.json.sessions || list.json.items || [];
+    assert.ok(sessions.some((s) => s.id === session.id), 'the session the message went to is still there');
+    for (const s of sessions) {
+      const one = await alice.getSession(s.id);
+      assert.equal(one.status, 200, `session ${s.id} readable: ${one.body}`);
+      assert.equal(one.json.id, s.id);
+    }
+    if (created.status === 201) {
+      assert.ok(sessions.some((s) => s.id === created.json.id), 'the session created during the outage is listed');
+    }
+    // And the session works again.
+    const next = await sendWhenFree(alice, session.id, `After: ${question}`);
+    const updates = await waitForTurnEnd(stream, next.json.turn_id);
+    assert.equal(updates[updates.length - 1].data.type, 'turn.done', JSON.stringify(updates.slice(-1)));
+  }
+
+  test('store frozen (SIGSTOP) for a few seconds: turns end cleanly, nothing half-written', async (t) => {
     const session = await alice.createSession();
     const stream = await alice.subscribe(alice.topicOf(session.id));
-    const outageMs = 4000;
+    const question = 'Hello while the store is frozen';
     try {
       stack.processes.store.signal('SIGSTOP');
-      const resumed = sleep(outageMs).then(() => stack.processes.store.signal('SIGCONT'));
+      const resumed = sleep(4000).then(() => stack.processes.store.signal('SIGCONT'));
       // Sent while the store is frozen (connections accepted by the kernel, never answered).
       const [sent, created] = await Promise.all([
-        alice.sendMessage(session.id, 'Hello during the outage', { timeoutMs: 60_000 }),
+        alice.sendMessage(session.id, question, { timeoutMs: 60_000 }),
         alice.api('POST', '/sessions', { body: {}, timeoutMs: 60_000 }),
       ]);
       await resumed;
-      t.diagnostic(`during the outage: send -> ${sent.status}, create -> ${created.status}`);
-      // Either accepted (and then the turn ends, done or with an error the user can read) or
-      // refused with a JSON error naming what went wrong.
-      for (const res of [sent, created]) {
-        if (res.status >= 400) {
-          assert.ok(res.status >= 500, `an outage is a server-side error, got ${res.status}`);
-          assert.equal(typeof res.json?.error?.code, 'string', `clear error: ${res.body}`);
-          assert.equal(typeof res.json?.error?.message, 'string');
-        }
-      }
-      if (sent.status === 202) {
-        const updates = await waitForTurnEnd(stream, sent.json.turn_id);
-        const end = updates[updates.length - 1].data;
-        t.diagnostic(`the turn sent during the outage ended with ${end.type} ${end.code || ''}`);
-        if (end.type === 'turn.error') {
-          assert.ok(end.code && end.message, `turn.error carries code and message: ${JSON.stringify(end)}`);
-        }
-      }
-      // Every session alice has is whole: listed ones can be read, and the one created during
-      // the outage either exists completely or not at all.
-      const list = await alice.listSessions();
-      assert.equal(list.status, 200, list.body);
-      const sessions = list.json.sessions || list.json.items || [];
-      assert.ok(sessions.length >= 1, `sessions listed: ${list.body.slice(0, 300)}`);
-      for (const s of sessions) {
-        const one = await alice.getSession(s.id);
-        assert.equal(one.status, 200, `session ${s.id} readable: ${one.body}`);
-        assert.equal(one.json.id, s.id);
-      }
-      if (created.status === 201) {
-        assert.ok(sessions.some((s) => s.id === created.json.id), 'the session created during the outage is listed');
-      }
-      // And the session works again.
-      const next = await sendWhenFree(alice, session.id, 'Hello after the outage');
-      const updates = await waitForTurnEnd(stream, next.json.turn_id);
-      assert.equal(updates[updates.length - 1].data.type, 'turn.done', JSON.stringify(updates.slice(-1)));
+      await checkOutageOutcome(t, { session, stream, question, sent, created });
     } finally {
       stack.processes.store.signal('SIGCONT');
+      stream.close();
+    }
+  });
+
+  test('store down (killed, connections refused) and restarted on the same data: nothing lost, nothing half-written', async (t) => {
+    const session = await alice.createSession();
+    const stream = await alice.subscribe(alice.topicOf(session.id));
+    const question = 'Hello while the store is down';
+    try {
+      const earlier = await sendWhenFree(alice, session.id, 'Before the store goes down');
+      await waitForTurnEnd(stream, earlier.json.turn_id);
+      const before = await alice.getSession(session.id);
+      const killed = await stack.stopComponent('store', { signal: 'SIGKILL' });
+      assert.equal(killed.signal, 'SIGKILL');
+      const down = await stack.insideHttp(`http://127.0.0.1:${TASK_PORTS.store}/`, { timeoutMs: 2000 });
+      assert.equal(down.status, 0, 'the store port refuses connections');
+      const [sent, created] = await Promise.all([
+        alice.sendMessage(session.id, question, { timeoutMs: 60_000 }),
+        alice.api('POST', '/sessions', { body: {}, timeoutMs: 60_000 }),
+        sleep(3000),
+      ]);
+      // The same dynalite, on the same port, with the data it keeps on disk (--path).
+      await stack.startComponent('store');
+      const after = await alice.getSession(session.id);
+      assert.equal(after.status, 200, `the session survived the store's restart: ${after.body}`);
+      const kept = messagesOf(after.json).slice(0, messagesOf(before.json).length);
+      assert.deepEqual(kept.map((m) => [m.role, messageText(m), m.status]),
+        messagesOf(before.json).map((m) => [m.role, messageText(m), m.status]), 'everything stored before the outage is still there');
+      await checkOutageOutcome(t, { session, stream, question, sent, created });
+    } finally {
+      if (!stack.processes.store.running) await stack.startComponent('store').catch(() => {});
       stream.close();
     }
   });

@@ -21,12 +21,15 @@ export async function launchBrowser() {
 // APP_AUTH=token the user's bearer token is added to the page's /api requests only: the hub
 // reads an Authorization header before the cookie (as the Mercure spec orders them), so a token
 // sent there too would hide the subscriber cookie.
-export async function openProductPage(browser, stack, user) {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+// options.context: a context to use (made with ignoreHTTPSErrors) instead of a new one;
+// options.origin: where the browser opens the product (default the edge; a relay in front of it).
+export async function openProductPage(browser, stack, user, { context: given, origin = stack.edgeUrl } = {}) {
+  const context = given || await browser.newContext({ ignoreHTTPSErrors: true });
   if (stack.appAuth === 'token') {
     const authorization = `Bearer ${stack.users[user]}`;
-    await context.route(`${stack.edgeUrl}/api/**`, (route) =>
-      route.continue({ headers: { ...route.request().headers(), authorization } }));
+    // A request the page gave up on (a reload, a closed page) ends the route early: not an error.
+    await context.route(`${origin}/api/**`, (route) =>
+      route.continue({ headers: { ...route.request().headers(), authorization } }).catch(() => {}));
   }
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
@@ -35,7 +38,7 @@ export async function openProductPage(browser, stack, user) {
     if (msg.type() === 'error') consoleErrors.push(msg.text());
   });
   page.on('pageerror', (err) => consoleErrors.push(err.message));
-  await page.goto(`${stack.edgeUrl}/`, { waitUntil: 'domcontentloaded' });
+  await page.goto(`${origin}/`, { waitUntil: 'domcontentloaded' });
   return { context, page, consoleErrors };
 }
 
@@ -61,4 +64,37 @@ export async function finishedAnswer(page, n, timeout = 60_000) {
     { timeout },
   );
   return answer;
+}
+
+// Holds the page's reads of one stored session (GET /api/sessions/{id}) until release() is
+// called, so that what the page shows in the meantime comes from the live stream alone: the UI
+// redraws a turn from the store when it ends, and when a running turn has been silent for a few
+// seconds. Other requests pass. Returns {release, held()}.
+export async function holdSessionReads(page, sessionId) {
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  let held = 0;
+  const inFlight = new Set();
+  const matches = (url) => new RegExp(`^/api/sessions/${sessionId}$`).test(url.pathname);
+  const handler = (route) => {
+    const done = (async () => {
+      if (route.request().method() === 'GET') {
+        held += 1;
+        await released;
+      }
+      // fallback, not continue: the context's route still adds the bearer token.
+      await route.fallback().catch(() => {});
+    })();
+    inFlight.add(done);
+    return done.finally(() => inFlight.delete(done));
+  };
+  await page.route(matches, handler);
+  return {
+    held: () => held,
+    async release() {
+      release();
+      await Promise.all([...inFlight]);
+      await page.unroute(matches, handler).catch(() => {});
+    },
+  };
 }

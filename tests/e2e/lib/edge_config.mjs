@@ -31,14 +31,15 @@ function openssl(args, cwd) {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
 }
 
-// A throwaway CA and a server certificate for the task address; clients of this run trust the CA
+// A throwaway CA and a server certificate for the task address (and the loopback names that
+// scripts/prod_like.sh --publish relays from); clients of this run trust the CA
 // (browsers are told to ignore certificate errors instead).
 export function writeEdgeCertificates(dir, address) {
   mkdirSync(dir, { recursive: true });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=suite e2e edge CA'], dir);
   openssl(['req', ...ec, '-keyout', 'edge.key', '-out', 'edge.csr', '-subj', '/CN=suite e2e edge'], dir);
-  writeFileSync(join(dir, 'edge.ext'), `subjectAltName=IP:${address},DNS:localhost\nextendedKeyUsage=serverAuth\n`);
+  writeFileSync(join(dir, 'edge.ext'), `subjectAltName=IP:${address},DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n`);
   openssl(['x509', '-req', '-in', 'edge.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
     '-out', 'edge.pem', '-days', '2', '-extfile', 'edge.ext'], dir);
   return { caPath: join(dir, 'ca.pem'), certPath: join(dir, 'edge.pem'), keyPath: join(dir, 'edge.key') };
@@ -114,9 +115,12 @@ events {
 }
 
 http {
-  # One JSON object per line, with the upstream that served it: tests read routing from it.
+  # One JSON object per line, with the upstream that served it and the Last-Event-ID a
+  # reconnecting EventSource sent: tests read routing and stream resumption from it. Written when
+  # the request ends (end_time, in seconds; an SSE stream ends when it closes).
   log_format edge escape=json '{"request_id":"$http_x_request_id","method":"$request_method",'
-                              '"uri":"$request_uri","status":$status,"upstream":"$upstream_addr"}';
+                              '"uri":"$request_uri","status":$status,"upstream":"$upstream_addr",'
+                              '"last_event_id":"$http_last_event_id","end_time":$msec}';
   access_log ${runDir}/edge_access.log edge;
   client_body_temp_path ${temp}/body;
   proxy_temp_path ${temp}/proxy;

@@ -18,10 +18,11 @@ import { SupervisedProcess } from './supervised_process.mjs';
 
 const execFileAsync = promisify(execFile);
 
-export const TASK_PORTS = Object.freeze({ app: 8080, agent: 8000, hub: 3701, store: 4567, model: 4590 });
+export const TASK_PORTS = Object.freeze({ app: 8080, agent: 8000, hub: 3701, store: 4567, model: 4590, redis: 6379 });
 export const EDGE_PORTS = Object.freeze({ https: 443, http: 80 });
-// Order of start; stop goes the other way.
-export const COMPONENTS = Object.freeze(['store', 'model', 'hub', 'agent', 'app', 'edge']);
+// Order of start; stop goes the other way. The model runs only as the fake Bedrock, redis only
+// when the hub keeps its history there (hubRedis).
+export const COMPONENTS = Object.freeze(['store', 'model', 'redis', 'hub', 'agent', 'app', 'edge']);
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -57,6 +58,10 @@ export class ProductionLikeStack {
   //   model: 'fake-bedrock' (default when built) or 'demo'
   //   drainMs: the executables' *_DRAIN_TIMEOUT (default 10 s; production has 20 s inside ECS's
   //     30 s stop timeout)
+  //   hubRedis: run redis-server in the task and give the hub HUB_REDIS_URL, as the ECS task has
+  //     (its history then outlives a hub restart)
+  //   extraOrigins: origins the browser may come from besides the edge's own (APP_ALLOWED_ORIGINS),
+  //     e.g. the loopback address scripts/prod_like.sh --publish relays
   //   extraEnv: {app: {...}, agent: {...}, hub: {...}} added to each executable's environment
   constructor(options = {}) {
     this.options_ = options;
@@ -70,6 +75,8 @@ export class ProductionLikeStack {
     if (this.model === 'fake-bedrock' && !fakeBuilt) {
       throw new Error(`fake Bedrock not built at ${fakeBedrockPath(this.binDir)}`);
     }
+    this.hubRedis = Boolean(options.hubRedis);
+    this.extraOrigins = options.extraOrigins || [];
     this.drainMs = options.drainMs || 10_000;
     this.drainTimeout = `${this.drainMs}ms`;
     this.secrets = {
@@ -124,6 +131,7 @@ export class ProductionLikeStack {
     if (this.appAuth === 'token') this.writeTokenFile();
     for (const name of COMPONENTS) {
       if (name === 'model' && this.model !== 'fake-bedrock') continue;
+      if (name === 'redis' && !this.hubRedis) continue;
       this.processes[name] = this.makeProcess(name);
     }
     for (const name of COMPONENTS) {
@@ -189,6 +197,13 @@ export class ProductionLikeStack {
             ...extra,
           },
         };
+      case 'redis':
+        // As ElastiCache in AWS, but inside the task: loopback only, nothing on disk.
+        return {
+          argv: ['redis-server', '--bind', '127.0.0.1', '--port', String(TASK_PORTS.redis), '--save', '',
+            '--appendonly', 'no', '--protected-mode', 'yes', '--dir', this.runDir],
+          env: { ...base, ...extra },
+        };
       case 'hub':
         return {
           argv: [join(this.binDir, 'sse_hub', 'sse_hub')],
@@ -198,6 +213,7 @@ export class ProductionLikeStack {
             HUB_DRAIN_TIMEOUT: this.drainTimeout,
             MERCURE_PUBLISHER_JWT_KEY: this.secrets.publisherKey,
             MERCURE_SUBSCRIBER_JWT_KEY: this.secrets.subscriberKey,
+            ...(this.hubRedis ? { HUB_REDIS_URL: `redis://127.0.0.1:${TASK_PORTS.redis}` } : {}),
             ...extra,
           },
         };
@@ -231,8 +247,9 @@ export class ProductionLikeStack {
           APP_AGENT_URL: `http://127.0.0.1:${TASK_PORTS.agent}`,
           APP_HUB_UPSTREAM: `http://127.0.0.1:${TASK_PORTS.hub}`,
           APP_AUTH: this.appAuth,
-          // The browser's origin is the edge's, not the app's listen address.
-          APP_ALLOWED_ORIGINS: this.edgeUrl,
+          // The browser's origin is the edge's (or a relay's in front of it), not the app's
+          // listen address.
+          APP_ALLOWED_ORIGINS: [this.edgeUrl, ...this.extraOrigins].join(','),
           MERCURE_SUBSCRIBER_JWT_KEY: this.secrets.subscriberKey,
           ...extra,
         };
@@ -275,6 +292,17 @@ export class ProductionLikeStack {
     return { status: Number.parseInt(stdout.slice(cut + 1), 10) || 0, body: stdout.slice(0, cut) };
   }
 
+  // Runs a command inside the task namespace; resolves with its stdout ('' when it failed).
+  async insideRun(argv, timeoutMs = 5000) {
+    const wrapped = this.namespace.wrap(argv);
+    try {
+      const { stdout } = await execFileAsync(wrapped[0], wrapped.slice(1), { timeout: timeoutMs, maxBuffer: 16 << 20 });
+      return stdout;
+    } catch (err) {
+      return err.stdout || '';
+    }
+  }
+
   // The agent API as seen from inside the task (bypassing app and edge), for checks of what
   // the store holds.
   async agentApi(method, path, { user, body } = {}) {
@@ -311,6 +339,7 @@ export class ProductionLikeStack {
 
   readinessUrl(name) {
     switch (name) {
+      case 'redis': return null; // not HTTP: see waitReady
       case 'store': return `http://127.0.0.1:${TASK_PORTS.store}/`;
       case 'model': return `http://127.0.0.1:${TASK_PORTS.model}/healthz`;
       case 'hub': return `http://127.0.0.1:${TASK_PORTS.hub}/healthz`;
@@ -332,6 +361,12 @@ export class ProductionLikeStack {
     while (Date.now() < deadline) {
       if (!proc.running) {
         throw new Error(`${name} exited during start (${JSON.stringify(proc.exit_)}); log:\n${proc.logTail()}`);
+      }
+      if (name === 'redis') {
+        const pong = await this.insideRun(['redis-cli', '-h', '127.0.0.1', '-p', String(TASK_PORTS.redis), 'ping']);
+        if (pong.trim() === 'PONG') return;
+        await sleep(100);
+        continue;
       }
       last = await this.insideHttp(url, { timeoutMs: 2000 });
       const ok = name === 'store' ? last.status > 0 : last.status >= 200 && last.status < 400;
