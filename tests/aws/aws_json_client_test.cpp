@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <ctime>
 #include <thread>
 
 #include "../support/loopback_ports.h"
@@ -25,13 +26,24 @@ int closed_port() {
 class JsonService {
  public:
   using Responder = std::function<void(int call, const httplib::Request&, httplib::Response&)>;
-  explicit JsonService(Responder respond) : respond_(std::move(respond)) {
-    server_.Post("/", [this](const httplib::Request& req, httplib::Response& res) {
+  // clock_offset: the service's clock runs this far from ours (skew tests).
+  explicit JsonService(Responder respond, std::chrono::milliseconds clock_offset = {})
+      : respond_(std::move(respond)) {
+    server_.Post("/", [this, clock_offset](const httplib::Request& req, httplib::Response& res) {
       ReceivedRequest rr{"POST", "/", "", {}, req.body};
       for (const auto& [k, v] : req.headers) rr.headers.emplace_back(k, v);
-      VerifyResult v = verify_sigv4(rr, "AKIDTEST", "SECRETTEST", "dynamodb");
+      const auto now = std::chrono::system_clock::now() + clock_offset;
+      VerifyResult v = verify_sigv4(rr, "AKIDTEST", "SECRETTEST", "dynamodb", now);
       if (!v.ok) {
+        ++refused;
         res.status = 403;
+        const std::time_t t = std::chrono::system_clock::to_time_t(now);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char date[64];
+        std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        res.set_header("Date", date);
+        // As AWS: the same error type for a bad signature and a skewed clock; only Date tells.
         res.set_header("x-amzn-ErrorType", "InvalidSignatureException");
         res.set_content(R"({"message":")" + v.reason + "\"}", "application/x-amz-json-1.0");
         return;
@@ -51,6 +63,7 @@ class JsonService {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   std::atomic<int> calls{0};
+  std::atomic<int> refused{0};
   std::string last_target, last_content_type;
 
  private:
@@ -63,15 +76,16 @@ class JsonService {
 struct Fixture {
   shared::http::HttpClient http;
   std::vector<std::chrono::milliseconds> sleeps;
-  std::shared_ptr<RetryStrategy> retry =
-      std::make_shared<RetryStrategy>(RetrySettings{}, [this](auto d) { sleeps.push_back(d); }, [] { return 0.5; });
+  std::shared_ptr<RetryStrategy> retry = std::make_shared<RetryStrategy>(
+      RetrySettings{}, [this](auto d) { sleeps.push_back(d); }, [] { return 0.5; });
 
   AwsJsonClient client(const std::string& url, const std::string& secret = "SECRETTEST") {
     AwsSettings s;
     s.region = "us-east-1";
     s.endpoint_urls["dynamodb"] = url;
     return AwsJsonClient(s, "dynamodb", "dynamodb", "1.0",
-                         make_static_credentials({"AKIDTEST", secret, "", std::nullopt}), http, retry);
+                         make_static_credentials({"AKIDTEST", secret, "", std::nullopt}), http,
+                         retry);
   }
 };
 
@@ -80,7 +94,8 @@ struct Fixture {
 TEST(AwsJsonClient, SendsTargetAndContentTypeAndParsesTheAnswer) {
   JsonService svc([](int, const httplib::Request& req, httplib::Response& res) {
     auto body = nlohmann::json::parse(req.body);
-    res.set_content(nlohmann::json{{"echo", body["TableName"]}}.dump(), "application/x-amz-json-1.0");
+    res.set_content(nlohmann::json{{"echo", body["TableName"]}}.dump(),
+                    "application/x-amz-json-1.0");
   });
   Fixture f;
   auto out = f.client(svc.url()).call("DynamoDB_20120810.DescribeTable", {{"TableName", "t1"}});
@@ -90,7 +105,9 @@ TEST(AwsJsonClient, SendsTargetAndContentTypeAndParsesTheAnswer) {
 }
 
 TEST(AwsJsonClient, WrongSecretIsRejectedBySignatureCheckAndNotRetried) {
-  JsonService svc([](int, const httplib::Request&, httplib::Response& res) { res.set_content("{}", "text/plain"); });
+  JsonService svc([](int, const httplib::Request&, httplib::Response& res) {
+    res.set_content("{}", "text/plain");
+  });
   Fixture f;
   try {
     f.client(svc.url(), "WRONG").call("DynamoDB_20120810.ListTables", nlohmann::json::object());
@@ -107,8 +124,9 @@ TEST(AwsJsonClient, RetriesThrottlingThenSucceeds) {
   JsonService svc([](int call, const httplib::Request&, httplib::Response& res) {
     if (call < 3) {
       res.status = 400;
-      res.set_content(R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"})",
-                      "application/x-amz-json-1.0");
+      res.set_content(
+          R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"})",
+          "application/x-amz-json-1.0");
       return;
     }
     res.set_content(R"({"ok":true})", "application/x-amz-json-1.0");
@@ -125,8 +143,10 @@ TEST(AwsJsonClient, RetriesThrottlingThenSucceeds) {
 TEST(AwsJsonClient, ErrorTypeHeaderWinsAndConditionalFailureIsNotRetried) {
   JsonService svc([](int, const httplib::Request&, httplib::Response& res) {
     res.status = 400;
-    res.set_header("x-amzn-ErrorType", "ConditionalCheckFailedException:http://internal.amazon.com/");
-    res.set_content(R"({"Message":"The conditional request failed"})", "application/x-amz-json-1.0");
+    res.set_header("x-amzn-ErrorType",
+                   "ConditionalCheckFailedException:http://internal.amazon.com/");
+    res.set_content(R"({"Message":"The conditional request failed"})",
+                    "application/x-amz-json-1.0");
   });
   Fixture f;
   try {
@@ -134,7 +154,8 @@ TEST(AwsJsonClient, ErrorTypeHeaderWinsAndConditionalFailureIsNotRetried) {
     FAIL();
   } catch (const AwsError& e) {
     EXPECT_EQ(e.code(), "ConditionalCheckFailedException");
-    EXPECT_EQ(std::string(e.what()), "ConditionalCheckFailedException: The conditional request failed");
+    EXPECT_EQ(std::string(e.what()),
+              "ConditionalCheckFailedException: The conditional request failed");
   }
   EXPECT_EQ(svc.calls.load(), 1);
 }
@@ -158,15 +179,42 @@ TEST(AwsJsonClient, GivesUpAfterThreeAttemptsOn503) {
 TEST(AwsJsonClient, ConnectionRefusedIsRetriedThenThrownAsTransportError) {
   Fixture f;
   const int port = closed_port();
-  EXPECT_THROW(f.client("http://127.0.0.1:" + std::to_string(port)).call("X.Y", nlohmann::json::object()),
-               shared::http::TransportError);
+  EXPECT_THROW(
+      f.client("http://127.0.0.1:" + std::to_string(port)).call("X.Y", nlohmann::json::object()),
+      shared::http::TransportError);
   EXPECT_EQ(f.sleeps.size(), 2u);
 }
 
 TEST(ErrorShape, ReadsTypeFromBodyOrHeaderWithoutThrowing) {
-  EXPECT_EQ(parse_error_shape("", R"({"__type":"a.b#ResourceNotFoundException","message":"gone"})").code,
-            "ResourceNotFoundException");
+  EXPECT_EQ(
+      parse_error_shape("", R"({"__type":"a.b#ResourceNotFoundException","message":"gone"})").code,
+      "ResourceNotFoundException");
   EXPECT_EQ(parse_error_shape("ThrottlingException", "not json").code, "ThrottlingException");
   EXPECT_EQ(parse_error_shape("", "not json").message, "not json");
   EXPECT_EQ(parse_error_shape("", "").code, "");
+}
+
+TEST(AwsJsonClient, ServiceClockTenMinutesAheadIsLearnedFromDateAndTheCallRetried) {
+  JsonService svc([](int, const httplib::Request&,
+                     httplib::Response& res) { res.set_content("{}", "application/json"); },
+                  std::chrono::minutes(10));
+  Fixture f;
+  auto c = f.client(svc.url());
+  EXPECT_EQ(c.call("DynamoDB_20120810.ListTables", {}), nlohmann::json::object());
+  EXPECT_EQ(svc.refused.load(), 1);
+  EXPECT_EQ(svc.calls.load(), 1);
+  EXPECT_NEAR(std::chrono::duration_cast<std::chrono::seconds>(c.clock().offset()).count(), 600, 5);
+  c.call("DynamoDB_20120810.ListTables", {});
+  EXPECT_EQ(svc.refused.load(), 1);  // signed with the corrected clock from then on
+}
+
+TEST(AwsJsonClient, ABadSignatureWithAMatchingClockIsNotRetried) {
+  JsonService svc([](int, const httplib::Request&, httplib::Response& res) {
+    res.set_content("{}", "application/json");
+  });
+  Fixture f;
+  auto c = f.client(svc.url(), "WRONG");
+  EXPECT_THROW(c.call("DynamoDB_20120810.ListTables", {}), AwsError);
+  EXPECT_EQ(svc.refused.load(), 1);
+  EXPECT_EQ(c.clock().offset().count(), 0);
 }

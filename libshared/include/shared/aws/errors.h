@@ -11,16 +11,24 @@ namespace shared::aws {
 // of __type or x-amzn-ErrorType, and before any ':'), e.g. "ThrottlingException".
 class AwsError : public std::runtime_error {
  public:
-  AwsError(std::string code, const std::string& message, int status, bool retryable)
-      : std::runtime_error(code + ": " + message), code_(std::move(code)), status_(status), retryable_(retryable) {}
+  AwsError(std::string code, const std::string& message, int status, bool retryable,
+           bool clock_skew_corrected = false)
+      : std::runtime_error(code + ": " + message),
+        code_(std::move(code)),
+        status_(status),
+        retryable_(retryable),
+        clock_skew_corrected_(clock_skew_corrected) {}
   const std::string& code() const { return code_; }
   int status() const { return status_; }
   bool retryable() const { return retryable_; }
+  // The answer was a clock-skew error and the signing clock has been corrected from its Date.
+  bool clock_skew_corrected() const { return clock_skew_corrected_; }
 
  private:
   std::string code_;
   int status_;
   bool retryable_;
+  bool clock_skew_corrected_;
 };
 
 // No provider of the chain could give credentials; what() names each provider tried and why.

@@ -15,7 +15,7 @@
 namespace shared::aws {
 
 struct RetrySettings {
-  int max_attempts = 3;                       // AWS_MAX_ATTEMPTS
+  int max_attempts = 3;  // AWS_MAX_ATTEMPTS
   std::chrono::milliseconds base_delay{1'000};
   std::chrono::milliseconds max_backoff{20'000};
   int quota_capacity = 500;
@@ -30,6 +30,9 @@ struct AttemptFailure {
   int status = 0;          // HTTP status; 0 for transport failures
   bool transport = false;  // no response at all (connection refused, reset, ...)
   bool timeout = false;    // the attempt timed out
+  // A clock-skew error after which the signing clock was corrected (clock_skew.h): retried, as
+  // the SDKs retry a request refused for a skewed clock once they have adjusted it.
+  bool clock_skew_corrected = false;
 };
 
 bool is_throttling_error(const std::string& code);
@@ -41,7 +44,8 @@ class RetryStrategy {
   using Sleeper = std::function<void(std::chrono::milliseconds)>;
   using RandomSource = std::function<double()>;  // uniform in [0, 1)
 
-  explicit RetryStrategy(RetrySettings settings = {}, Sleeper sleeper = nullptr, RandomSource random = nullptr);
+  explicit RetryStrategy(RetrySettings settings = {}, Sleeper sleeper = nullptr,
+                         RandomSource random = nullptr);
 
   const RetrySettings& settings() const { return settings_; }
 
