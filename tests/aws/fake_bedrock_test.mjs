@@ -34,14 +34,18 @@ const sha256 = (data) => createHash('sha256').update(data).digest('hex');
 
 // A minimal SigV4 signer (the C++ one is tested against the AWS suite; this one proves the fake
 // accepts any correct client).
-function signedHeaders(url, body, accessKey, secret) {
+// `at` signs as of another time; `contentSha256` adds a signed x-amz-content-sha256 header with
+// that value (S3 style) and uses it as the payload hash.
+function signedHeaders(url, body, accessKey, secret, { at = new Date(), contentSha256 } = {}) {
   const u = new URL(url);
-  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  const amzDate = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
   const date = amzDate.slice(0, 8);
   const canonicalUri = u.pathname.split('/').map((s) => encodeURIComponent(s)).join('/');
   const headers = { 'content-type': 'application/json', host: u.host, 'x-amz-date': amzDate };
+  if (contentSha256) headers['x-amz-content-sha256'] = contentSha256;
   const names = Object.keys(headers).sort();
-  const creq = ['POST', canonicalUri, '', names.map((n) => `${n}:${headers[n]}\n`).join(''), names.join(';'), sha256(body)].join('\n');
+  const payloadHash = contentSha256 ?? sha256(body);
+  const creq = ['POST', canonicalUri, '', names.map((n) => `${n}:${headers[n]}\n`).join(''), names.join(';'), payloadHash].join('\n');
   const scope = `${date}/us-east-1/bedrock/aws4_request`;
   const sts = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(creq)].join('\n');
   let key = hmac('AWS4' + secret, date);
@@ -50,6 +54,7 @@ function signedHeaders(url, body, accessKey, secret) {
   return {
     'Content-Type': 'application/json',
     'X-Amz-Date': amzDate,
+    ...(contentSha256 ? { 'x-amz-content-sha256': contentSha256 } : {}),
     Authorization: `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
   };
 }
@@ -91,6 +96,49 @@ test('unsigned and wrongly signed calls get 401 with an AWS error type', async (
   res = await fetch(url + modelPath, { method: 'POST', body, headers: signedHeaders(url + modelPath, body, 'AKIDFAKEBEDROCK', 'wrong') });
   assert.equal(res.status, 401);
   assert.match((await res.json()).message, /signature does not match/);
+});
+
+test('a signed x-amz-content-sha256 must be the hash of the body actually sent', async () => {
+  const { url } = await startFake();
+  const body = question('hi');
+  const key = ['AKIDFAKEBEDROCK', 'fake-bedrock-secret'];
+  // Correctly signed, but the signed hash is of another body: the signature alone would pass.
+  let res = await fetch(url + modelPath, { method: 'POST', body, headers: signedHeaders(url + modelPath, body, ...key, { contentSha256: sha256(question('other')) }) });
+  assert.equal(res.status, 401);
+  assert.match((await res.json()).message, /x-amz-content-sha256 does not match the body/);
+  res = await fetch(url + modelPath, { method: 'POST', body, headers: signedHeaders(url + modelPath, body, ...key, { contentSha256: sha256(body) }) });
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
+});
+
+test('an X-Amz-Date more than 5 minutes off gets 403 InvalidSignatureException with the server Date', async () => {
+  const { url } = await startFake();
+  const body = question('hi');
+  const key = ['AKIDFAKEBEDROCK', 'fake-bedrock-secret'];
+  for (const offsetMs of [-6 * 60_000, 6 * 60_000]) {
+    const res = await fetch(url + modelPath, { method: 'POST', body, headers: signedHeaders(url + modelPath, body, ...key, { at: new Date(Date.now() + offsetMs) }) });
+    assert.equal(res.status, 403, `offset ${offsetMs}`);
+    assert.match(res.headers.get('x-amzn-errortype'), /^InvalidSignatureException/);
+    assert.match((await res.json()).message, /^Signature expired/);
+    assert.ok(Math.abs(Date.parse(res.headers.get('date')) - Date.now()) < 5000, res.headers.get('date'));
+  }
+  // Within the window is fine (4 minutes behind).
+  const res = await fetch(url + modelPath, { method: 'POST', body, headers: signedHeaders(url + modelPath, body, ...key, { at: new Date(Date.now() - 4 * 60_000) }) });
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
+});
+
+test('--clock-offset-ms shifts the clock the fake checks dates against and sends in Date', async () => {
+  const { url } = await startFake(['--clock-offset-ms', String(3_600_000)]);
+  const body = question('hi');
+  const key = ['AKIDFAKEBEDROCK', 'fake-bedrock-secret'];
+  let res = await fetch(url + modelPath, { method: 'POST', body, headers: signedHeaders(url + modelPath, body, ...key) });
+  assert.equal(res.status, 403);
+  const serverTime = Date.parse(res.headers.get('date'));
+  assert.ok(Math.abs(serverTime - (Date.now() + 3_600_000)) < 5000, res.headers.get('date'));
+  res = await fetch(url + modelPath, { method: 'POST', body, headers: signedHeaders(url + modelPath, body, ...key, { at: new Date(serverTime) }) });
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
 });
 
 test('default answer streams event-stream frames; "time" asks for current_time', async () => {

@@ -1,6 +1,7 @@
 #include "fake_bedrock.h"
 
 #include <chrono>
+#include <ctime>
 #include <regex>
 
 #include "shared/aws/sigv4_verifier.h"
@@ -9,26 +10,42 @@
 namespace fakes {
 namespace {
 
-void send_aws_error(httplib::Response& res, int status, const std::string& type, const std::string& message) {
+void send_aws_error(httplib::Response& res, int status, const std::string& type,
+                    const std::string& message) {
   res.status = status;
-  res.set_header("x-amzn-ErrorType", type + ":http://internal.amazon.com/coral/com.amazon.bedrock/");
+  res.set_header("x-amzn-ErrorType",
+                 type + ":http://internal.amazon.com/coral/com.amazon.bedrock/");
   res.set_content(nlohmann::json{{"message", message}}.dump(), "application/json");
+}
+
+// RFC 7231 IMF-fixdate, as AWS sends in Date.
+std::string http_date(std::chrono::system_clock::time_point time) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(time);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
 }
 
 void stream_clock(httplib::Response& res, StreamPlan plan, int delay_ms) {
   // One frame per write: each delta is stamped as late as possible before its own write, so the
-  // stamp is when the token leaves the fake (encoding the frame after the stamp takes microseconds).
+  // stamp is when the token leaves the fake (encoding the frame after the stamp takes
+  // microseconds).
   res.set_chunked_content_provider(
-      "application/vnd.amazon.eventstream", [plan = std::move(plan), delay_ms](size_t, httplib::DataSink& sink) {
+      "application/vnd.amazon.eventstream",
+      [plan = std::move(plan), delay_ms](size_t, httplib::DataSink& sink) {
         for (std::size_t i = 0; i <= plan.frames.size(); ++i) {
           if (i == plan.clock_at) {
             for (int token = 0; token < plan.clock_tokens; ++token) {
-              if (token > 0 && delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+              if (token > 0 && delay_ms > 0)
+                std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
               const std::string frame = clock_delta_frame(plan.clock_block, monotonic_now_ns());
               if (!sink.write(frame.data(), frame.size())) return false;
             }
           }
-          if (i < plan.frames.size() && !sink.write(plan.frames[i].data(), plan.frames[i].size())) return false;
+          if (i < plan.frames.size() && !sink.write(plan.frames[i].data(), plan.frames[i].size()))
+            return false;
         }
         sink.done();
         return true;
@@ -69,7 +86,9 @@ FakeBedrock::FakeBedrock(FakeBedrockOptions options) : options_(std::move(option
   server_.Get("/_fake/requests", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(requests().dump(), "application/json");
   });
-  server_.Post(R"(/model/.+)", [this](const httplib::Request& req, httplib::Response& res) { handle_model_call(req, res); });
+  server_.Post(R"(/model/.+)", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_model_call(req, res);
+  });
 }
 
 FakeBedrock::~FakeBedrock() { stop(); }
@@ -126,10 +145,17 @@ void FakeBedrock::handle_model_call(const httplib::Request& req, httplib::Respon
   }
   shared::aws::ReceivedRequest rr{"POST", wire_path, query, {}, req.body};
   for (const auto& [k, v] : req.headers) rr.headers.emplace_back(k, v);
-  auto verdict = shared::aws::verify_sigv4(rr, options_.access_key_id, options_.secret_access_key, "bedrock");
+  const auto now = std::chrono::system_clock::now() + options_.clock_offset;
+  res.set_header("Date", http_date(now));
+  auto verdict = shared::aws::verify_sigv4(rr, options_.access_key_id, options_.secret_access_key,
+                                           "bedrock", now);
+  if (verdict.failure == shared::aws::VerifyResult::Failure::kClockSkew) {
+    send_aws_error(res, 403, "InvalidSignatureException", verdict.reason);
+    return;
+  }
   if (!verdict.ok) {
-    send_aws_error(res, 401, "UnrecognizedClientException", "The security token included in the request is invalid: " +
-                                                                  verdict.reason);
+    send_aws_error(res, 401, "UnrecognizedClientException",
+                   "The security token included in the request is invalid: " + verdict.reason);
     return;
   }
   static const std::regex route(R"(^/model/([^/]+)/(converse|converse-stream)$)");
@@ -147,13 +173,15 @@ void FakeBedrock::handle_model_call(const httplib::Request& req, httplib::Respon
   }
   {
     std::lock_guard lock(mutex_);
-    requests_.push_back({{"path", wire_path}, {"model_id", model_id}, {"stream", stream}, {"body", body}});
+    requests_.push_back(
+        {{"path", wire_path}, {"model_id", model_id}, {"stream", stream}, {"body", body}});
   }
   nlohmann::json r = next_response(body);
   const std::string kind = r.value("kind", std::string("text"));
   if (kind == "error") {
-    send_aws_error(res, r.value("status", 429), r.value("error_type", std::string("ThrottlingException")),
-                   r.value("message", std::string("Too many requests, please wait before trying again.")));
+    send_aws_error(
+        res, r.value("status", 429), r.value("error_type", std::string("ThrottlingException")),
+        r.value("message", std::string("Too many requests, please wait before trying again.")));
     return;
   }
   if (!stream) {
@@ -167,9 +195,10 @@ void FakeBedrock::handle_model_call(const httplib::Request& req, httplib::Respon
     stream_clock(res, std::move(plan), delay_ms);
     return;
   }
-  const std::string chunking = r.contains("chunking") ? (r["chunking"].is_number() ? std::to_string(r["chunking"].get<int>())
-                                                                                    : r["chunking"].get<std::string>())
-                                                      : options_.default_chunking;
+  const std::string chunking =
+      r.contains("chunking") ? (r["chunking"].is_number() ? std::to_string(r["chunking"].get<int>())
+                                                          : r["chunking"].get<std::string>())
+                             : options_.default_chunking;
   std::vector<std::string> writes;
   if (chunking == "frame") {
     writes = plan.frames;
@@ -187,8 +216,10 @@ void FakeBedrock::handle_model_call(const httplib::Request& req, httplib::Respon
         }
         if (plan.end == StreamPlan::End::kCut) return false;
         if (plan.end == StreamPlan::End::kStall) {
-          const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(plan.stall_ms);
-          while (std::chrono::steady_clock::now() < until && server_.is_running() && sink.is_writable())
+          const auto until =
+              std::chrono::steady_clock::now() + std::chrono::milliseconds(plan.stall_ms);
+          while (std::chrono::steady_clock::now() < until && server_.is_running() &&
+                 sink.is_writable())
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
           return false;
         }

@@ -5,8 +5,13 @@
 //        contentBlockStop | messageStop | metadata, :content-type application/json
 //   POST /model/{modelId}/converse         -> 200 application/json (the Converse answer)
 //
-// Every request's SigV4 signature (service "bedrock") is checked against the configured key pair;
-// a wrong or missing one gets 401 {"message": ...} with x-amzn-ErrorType: UnrecognizedClientException.
+// Every request's SigV4 signature (service "bedrock") is checked against the configured key pair
+// and a signed x-amz-content-sha256 against the body; a wrong or missing one gets 401
+// {"message": ...} with x-amzn-ErrorType: UnrecognizedClientException (AWS itself answers 403
+// there; the issue asks the fake for 401). An X-Amz-Date more than 5 minutes from the fake's
+// clock gets 403 InvalidSignatureException "Signature expired ...", as AWS answers. Every model
+// call's answer carries a Date header from the fake's clock, which clock_offset can shift to play
+// a service whose clock differs from the client's.
 //
 // What it answers comes from a script, a FIFO of responses (each used once), else the default:
 // a short streamed text answer, or, when the last user message mentions "time" (and carries no
@@ -44,6 +49,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -61,6 +67,7 @@ struct FakeBedrockOptions {
   std::string secret_access_key = "fake-bedrock-secret";
   std::string default_chunking = "frame";
   int default_delay_ms = 2;
+  std::chrono::milliseconds clock_offset{0};        // the fake's clock = system clock + this
   nlohmann::json script = nlohmann::json::array();  // initial responses
 };
 
