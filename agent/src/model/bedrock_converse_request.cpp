@@ -5,7 +5,8 @@
 namespace agent::model {
 
 std::string converse_path(const std::string& model_id, bool stream) {
-  return "/model/" + shared::http::url_encode(model_id) + (stream ? "/converse-stream" : "/converse");
+  return "/model/" + shared::http::url_encode(model_id) +
+         (stream ? "/converse-stream" : "/converse");
 }
 
 namespace {
@@ -18,14 +19,23 @@ nlohmann::json content_block_json(const ContentBlock& block) {
       return {{"toolUse",
                {{"toolUseId", block.tool_use_id},
                 {"name", block.tool_name},
-                {"input", block.tool_input.is_object() ? block.tool_input : nlohmann::json::object()}}}};
+                {"input",
+                 block.tool_input.is_object() ? block.tool_input : nlohmann::json::object()}}}};
     case ContentBlock::Kind::kToolResult:
       return {{"toolResult",
                {{"toolUseId", block.tool_use_id},
-                {"content", nlohmann::json::array({{{"text", block.tool_output.empty() ? "(no output)" : block.tool_output}}})},
+                {"content",
+                 nlohmann::json::array(
+                     {{{"text", block.tool_output.empty() ? "(no output)" : block.tool_output}}})},
                 {"status", block.tool_is_error ? "error" : "success"}}}};
     case ContentBlock::Kind::kReasoning:
-      break;
+      // Sent back exactly as the model gave it: Bedrock checks the signature (or decrypts the
+      // redacted content) and refuses altered reasoning.
+      if (!block.redacted_reasoning.empty())
+        return {{"reasoningContent", {{"redactedContent", block.redacted_reasoning}}}};
+      return {
+          {"reasoningContent",
+           {{"reasoningText", {{"text", block.text}, {"signature", block.reasoning_signature}}}}}};
   }
   return nullptr;
 }
@@ -38,10 +48,15 @@ nlohmann::json build_converse_body(const ModelRequest& request) {
   for (const auto& message : request.messages) {
     nlohmann::json content = nlohmann::json::array();
     for (const auto& block : message.content) {
-      // Bedrock rejects blank text blocks, and reasoning blocks need the model's signature to be
-      // sent back, which the providers' common shape does not keep: both are left out.
-      if (block.kind == ContentBlock::Kind::kReasoning) continue;
-      if (block.kind == ContentBlock::Kind::kText && block.text.find_first_not_of(" \t\r\n") == std::string::npos)
+      // Bedrock rejects blank text blocks, and reasoning without the model's signature (or its
+      // redacted form) cannot be sent back: both are left out. Reasoning blocks that have one
+      // are kept in place, before the toolUse they led to, as extended thinking with tool use
+      // requires.
+      if (block.kind == ContentBlock::Kind::kReasoning && block.reasoning_signature.empty() &&
+          block.redacted_reasoning.empty())
+        continue;
+      if (block.kind == ContentBlock::Kind::kText &&
+          block.text.find_first_not_of(" \t\r\n") == std::string::npos)
         continue;
       content.push_back(content_block_json(block));
     }
@@ -54,15 +69,18 @@ nlohmann::json build_converse_body(const ModelRequest& request) {
     }
   }
   body["messages"] = std::move(messages);
-  if (!request.system_prompt.empty()) body["system"] = nlohmann::json::array({{{"text", request.system_prompt}}});
+  if (!request.system_prompt.empty())
+    body["system"] = nlohmann::json::array({{{"text", request.system_prompt}}});
   nlohmann::json inference = {{"maxTokens", request.max_tokens}};
   if (request.temperature) inference["temperature"] = *request.temperature;
   body["inferenceConfig"] = std::move(inference);
   if (!request.tools.empty()) {
     nlohmann::json tools = nlohmann::json::array();
     for (const auto& tool : request.tools) {
-      nlohmann::json schema = tool.input_schema.is_object() ? tool.input_schema
-                                                            : nlohmann::json{{"type", "object"}, {"properties", nlohmann::json::object()}};
+      nlohmann::json schema =
+          tool.input_schema.is_object()
+              ? tool.input_schema
+              : nlohmann::json{{"type", "object"}, {"properties", nlohmann::json::object()}};
       tools.push_back({{"toolSpec",
                         {{"name", tool.name},
                          {"description", tool.description.empty() ? tool.name : tool.description},

@@ -40,20 +40,25 @@ ModelEvent usage_event(const nlohmann::json& usage, const nlohmann::json* metric
 ModelError bedrock_error(const std::string& error_type, const std::string& message, int status) {
   // In-stream exceptions are lowerCamel ("throttlingException"); HTTP errors are UpperCamel.
   const std::string t = lower_first(error_type);
-  const std::string text = "bedrock " + (error_type.empty() ? "HTTP " + std::to_string(status) : error_type) +
+  const std::string text = "bedrock " +
+                           (error_type.empty() ? "HTTP " + std::to_string(status) : error_type) +
                            (message.empty() ? "" : ": " + message);
   if (t == "throttlingException" || t == "tooManyRequestsException" || status == 429)
     return ModelError("throttled", text, true);
-  if (t == "serviceUnavailableException" || t == "internalServerException" || t == "modelNotReadyException" ||
-      status == 503 || status == 500 || status == 502 || status == 504)
+  if (t == "serviceUnavailableException" || t == "internalServerException" ||
+      t == "modelNotReadyException" || status == 503 || status == 500 || status == 502 ||
+      status == 504)
     return ModelError("unavailable", text, true);
   if (t == "modelTimeoutException" || status == 408) return ModelError("timeout", text, true);
-  if (t == "validationException" || t == "resourceNotFoundException" || status == 400 || status == 404)
+  if (t == "validationException" || t == "resourceNotFoundException" || status == 400 ||
+      status == 404)
     return ModelError("validation", text, false);
-  if (t == "accessDeniedException" || t == "unrecognizedClientException" || t == "invalidSignatureException" ||
-      t == "expiredTokenException" || status == 401 || status == 403)
+  if (t == "accessDeniedException" || t == "unrecognizedClientException" ||
+      t == "invalidSignatureException" || t == "expiredTokenException" || status == 401 ||
+      status == 403)
     return ModelError("unauthorized", text, false);
-  if (t == "modelStreamErrorException" || t == "modelErrorException") return ModelError("model_error", text, false);
+  if (t == "modelStreamErrorException" || t == "modelErrorException")
+    return ModelError("model_error", text, false);
   return ModelError("model_error", text, false);
 }
 
@@ -65,11 +70,14 @@ void ConverseStreamTranslator::emit(const ModelEvent& e) {
 void ConverseStreamTranslator::on_message(const shared::aws::StreamEvent& event) {
   using Kind = shared::aws::StreamEvent::Kind;
   if (event.kind == Kind::kException) throw bedrock_error(event.type, event.message);
-  if (event.kind == Kind::kError) throw bedrock_error(event.type.empty() ? "modelStreamErrorException" : event.type, event.message);
+  if (event.kind == Kind::kError)
+    throw bedrock_error(event.type.empty() ? "modelStreamErrorException" : event.type,
+                        event.message);
   if (event.kind != Kind::kEvent) return;
 
   const nlohmann::json p = nlohmann::json::parse(event.payload, nullptr, false);
-  if (!p.is_object()) throw ModelError("model_error", "bedrock sent a malformed " + event.type + " event");
+  if (!p.is_object())
+    throw ModelError("model_error", "bedrock sent a malformed " + event.type + " event");
   const int index = int_at(p, "contentBlockIndex");
 
   if (event.type == "contentBlockStart") {
@@ -95,7 +103,8 @@ void ConverseStreamTranslator::on_message(const shared::aws::StreamEvent& event)
     } else if (const nlohmann::json* tool = child(*delta, "toolUse")) {
       auto it = tool_blocks_.find(index);
       if (it == tool_blocks_.end())
-        throw ModelError("model_error", "bedrock sent tool input for block " + std::to_string(index) + " before its start");
+        throw ModelError("model_error", "bedrock sent tool input for block " +
+                                            std::to_string(index) + " before its start");
       ModelEvent e;
       e.kind = ModelEvent::Kind::kToolUseInputDelta;
       e.tool_use_id = it->second.id;
@@ -103,13 +112,14 @@ void ConverseStreamTranslator::on_message(const shared::aws::StreamEvent& event)
       it->second.input_json += e.text;
       emit(e);
     } else if (const nlohmann::json* reasoning = child(*delta, "reasoningContent")) {
-      const std::string text = string_at(*reasoning, "text");
-      if (!text.empty()) {
-        ModelEvent e;
-        e.kind = ModelEvent::Kind::kReasoningDelta;
-        e.text = text;
+      // A union: a piece of text, the block's signature (after its text), or redacted content.
+      ModelEvent e;
+      e.kind = ModelEvent::Kind::kReasoningDelta;
+      e.text = string_at(*reasoning, "text");
+      e.reasoning_signature = string_at(*reasoning, "signature");
+      e.redacted_reasoning = string_at(*reasoning, "redactedContent");
+      if (!e.text.empty() || !e.reasoning_signature.empty() || !e.redacted_reasoning.empty())
         emit(e);
-      }
     }
   } else if (event.type == "contentBlockStop") {
     auto it = tool_blocks_.find(index);
@@ -118,7 +128,8 @@ void ConverseStreamTranslator::on_message(const shared::aws::StreamEvent& event)
       if (!it->second.input_json.empty()) {
         nlohmann::json input = nlohmann::json::parse(it->second.input_json, nullptr, false);
         if (!input.is_object())
-          throw ModelError("model_error", "bedrock tool input for " + it->second.id + " is not a JSON object");
+          throw ModelError("model_error",
+                           "bedrock tool input for " + it->second.id + " is not a JSON object");
       }
       ModelEvent e;
       e.kind = ModelEvent::Kind::kToolUseStop;
@@ -135,7 +146,8 @@ void ConverseStreamTranslator::on_message(const shared::aws::StreamEvent& event)
     emit(e);
   } else if (event.type == "metadata") {
     saw_metadata_ = true;
-    if (const nlohmann::json* usage = child(p, "usage")) emit(usage_event(*usage, child(p, "metrics")));
+    if (const nlohmann::json* usage = child(p, "usage"))
+      emit(usage_event(*usage, child(p, "metrics")));
   }
   // messageStart and event types added later carry nothing the turn needs.
 }
@@ -144,7 +156,8 @@ void translate_converse_response(const nlohmann::json& response, const EmitEvent
   const nlohmann::json* output = child(response, "output");
   const nlohmann::json* message = output ? child(*output, "message") : nullptr;
   const nlohmann::json* content = message ? child(*message, "content") : nullptr;
-  if (!content || !content->is_array()) throw ModelError("model_error", "bedrock Converse answer has no output message");
+  if (!content || !content->is_array())
+    throw ModelError("model_error", "bedrock Converse answer has no output message");
   for (const auto& block : *content) {
     if (const nlohmann::json* text = child(block, "text"); text && text->is_string()) {
       ModelEvent e;
@@ -172,7 +185,10 @@ void translate_converse_response(const nlohmann::json& response, const EmitEvent
       ModelEvent e;
       e.kind = ModelEvent::Kind::kReasoningDelta;
       e.text = rt ? string_at(*rt, "text") : "";
-      if (!e.text.empty()) emit(e);
+      e.reasoning_signature = rt ? string_at(*rt, "signature") : "";
+      e.redacted_reasoning = string_at(*reasoning, "redactedContent");
+      if (!e.text.empty() || !e.reasoning_signature.empty() || !e.redacted_reasoning.empty())
+        emit(e);
     }
   }
   ModelEvent stop;
@@ -180,7 +196,8 @@ void translate_converse_response(const nlohmann::json& response, const EmitEvent
   stop.stop_reason = string_at(response, "stopReason");
   if (stop.stop_reason.empty()) stop.stop_reason = "end_turn";
   emit(stop);
-  if (const nlohmann::json* usage = child(response, "usage")) emit(usage_event(*usage, child(response, "metrics")));
+  if (const nlohmann::json* usage = child(response, "usage"))
+    emit(usage_event(*usage, child(response, "metrics")));
 }
 
 }  // namespace agent::model

@@ -20,6 +20,11 @@ struct ContentBlock {
   enum class Kind { kText, kToolUse, kToolResult, kReasoning };
   Kind kind = Kind::kText;
   std::string text;            // kText, kReasoning
+  // kReasoning: what the model needs to accept its reasoning back (Bedrock requires the reasoning
+  // blocks of an assistant message that used tools, unchanged, in the follow-up request): the
+  // signature over `text`, or instead the encrypted reasoning (redactedContent, base64 as sent).
+  std::string reasoning_signature;
+  std::string redacted_reasoning;
   std::string tool_use_id;     // kToolUse, kToolResult
   std::string tool_name;       // kToolUse
   nlohmann::json tool_input;   // kToolUse: the assembled JSON input
@@ -53,6 +58,10 @@ struct ModelEvent {
   enum class Kind { kTextDelta, kReasoningDelta, kToolUseStart, kToolUseInputDelta, kToolUseStop, kStop, kUsage };
   Kind kind = Kind::kTextDelta;
   std::string text;         // kTextDelta, kReasoningDelta; kToolUseInputDelta: a piece of JSON
+  // kReasoningDelta may instead carry the reasoning block's signature or its redacted
+  // (encrypted, base64) content; see ContentBlock.
+  std::string reasoning_signature;
+  std::string redacted_reasoning;
   std::string tool_use_id;  // kToolUse*
   std::string tool_name;    // kToolUseStart
   std::string stop_reason;  // kStop: end_turn | tool_use | max_tokens | stop_sequence | guardrail_intervened | content_filtered

@@ -19,8 +19,12 @@ StreamEvent ev(const std::string& type, const std::string& payload) {
 TEST(ConversePath, ModelIdAndArnAreOneEncodedSegment) {
   EXPECT_EQ(converse_path("anthropic.claude-3-5-sonnet-20240620-v1:0", true),
             "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream");
-  EXPECT_EQ(converse_path("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3-2-1b-instruct-v1:0", false),
-            "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.meta.llama3-2-1b-instruct-v1%3A0/converse");
+  EXPECT_EQ(converse_path("arn:aws:bedrock:us-east-1:123456789012:inference-profile/"
+                          "us.meta.llama3-2-1b-instruct-v1:0",
+                          false),
+            "/model/"
+            "arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.meta.llama3-2-"
+            "1b-instruct-v1%3A0/converse");
 }
 
 TEST(ConverseBody, CarriesSystemInferenceConfigToolsAndToolResults) {
@@ -28,7 +32,9 @@ TEST(ConverseBody, CarriesSystemInferenceConfigToolsAndToolResults) {
   r.system_prompt = "Be brief.";
   r.max_tokens = 300;
   r.temperature = 0.2;
-  r.tools = {{"current_time", "Current time", {{"type", "object"}, {"properties", {{"tz", {{"type", "string"}}}}}}}};
+  r.tools = {{"current_time",
+              "Current time",
+              {{"type", "object"}, {"properties", {{"tz", {{"type", "string"}}}}}}}};
   ContentBlock user_text;
   user_text.text = "what time is it?";
   ContentBlock tool_use;
@@ -49,7 +55,9 @@ TEST(ConverseBody, CarriesSystemInferenceConfigToolsAndToolResults) {
   EXPECT_EQ(body["inferenceConfig"]["maxTokens"], 300);
   EXPECT_DOUBLE_EQ(body["inferenceConfig"]["temperature"].get<double>(), 0.2);
   EXPECT_EQ(body["toolConfig"]["tools"][0]["toolSpec"]["name"], "current_time");
-  EXPECT_EQ(body["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"]["properties"]["tz"]["type"], "string");
+  EXPECT_EQ(
+      body["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"]["properties"]["tz"]["type"],
+      "string");
   ASSERT_EQ(body["messages"].size(), 3u);
   EXPECT_EQ(body["messages"][1]["content"].size(), 1u);  // the blank text block is dropped
   EXPECT_EQ(body["messages"][1]["content"][0]["toolUse"]["input"]["tz"], "UTC");
@@ -61,21 +69,35 @@ TEST(ConverseStreamTranslator, TranslatesEveryEventTypeAndIgnoresUnknownKeys) {
   std::vector<ModelEvent> out;
   ConverseStreamTranslator t([&](const ModelEvent& e) { out.push_back(e); });
   t.on_message(ev("messageStart", R"({"role":"assistant","p":"abc"})"));
-  t.on_message(ev("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"reasoningContent":{"text":"hmm"}}})"));
-  t.on_message(ev("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"reasoningContent":{"signature":"sig"}}})"));
+  t.on_message(ev("contentBlockDelta",
+                  R"({"contentBlockIndex":0,"delta":{"reasoningContent":{"text":"hmm"}}})"));
+  t.on_message(ev("contentBlockDelta",
+                  R"({"contentBlockIndex":0,"delta":{"reasoningContent":{"signature":"sig"}}})"));
   t.on_message(ev("contentBlockStop", R"({"contentBlockIndex":0})"));
-  t.on_message(ev("contentBlockDelta", R"({"contentBlockIndex":1,"delta":{"text":"Hi"},"newKey":{"x":1}})"));
+  t.on_message(
+      ev("contentBlockDelta", R"({"contentBlockIndex":1,"delta":{"text":"Hi"},"newKey":{"x":1}})"));
   t.on_message(ev("contentBlockStop", R"({"contentBlockIndex":1})"));
-  t.on_message(ev("contentBlockStart", R"({"contentBlockIndex":2,"start":{"toolUse":{"toolUseId":"tu1","name":"calc"}}})"));
-  t.on_message(ev("contentBlockDelta", R"({"contentBlockIndex":2,"delta":{"toolUse":{"input":"{\"a\":"}}})"));
-  t.on_message(ev("contentBlockDelta", R"({"contentBlockIndex":2,"delta":{"toolUse":{"input":"1}"}}})"));
+  t.on_message(
+      ev("contentBlockStart",
+         R"({"contentBlockIndex":2,"start":{"toolUse":{"toolUseId":"tu1","name":"calc"}}})"));
+  t.on_message(ev("contentBlockDelta",
+                  R"({"contentBlockIndex":2,"delta":{"toolUse":{"input":"{\"a\":"}}})"));
+  t.on_message(
+      ev("contentBlockDelta", R"({"contentBlockIndex":2,"delta":{"toolUse":{"input":"1}"}}})"));
   t.on_message(ev("contentBlockStop", R"({"contentBlockIndex":2})"));
-  t.on_message(ev("messageStop", R"({"stopReason":"tool_use","additionalModelResponseFields":{}})"));
-  t.on_message(ev("metadata", R"({"usage":{"inputTokens":10,"outputTokens":4,"totalTokens":14},"metrics":{"latencyMs":250},"trace":{}})"));
+  t.on_message(
+      ev("messageStop", R"({"stopReason":"tool_use","additionalModelResponseFields":{}})"));
+  t.on_message(ev(
+      "metadata",
+      R"({"usage":{"inputTokens":10,"outputTokens":4,"totalTokens":14},"metrics":{"latencyMs":250},"trace":{}})"));
   t.on_message(ev("someFutureEvent", R"({"x":1})"));
-  ASSERT_EQ(out.size(), 8u);
+  ASSERT_EQ(out.size(), 9u);
   EXPECT_EQ(out[0].kind, ModelEvent::Kind::kReasoningDelta);
   EXPECT_EQ(out[0].text, "hmm");
+  EXPECT_EQ(out[1].kind, ModelEvent::Kind::kReasoningDelta);  // the signature is kept, not dropped
+  EXPECT_EQ(out[1].text, "");
+  EXPECT_EQ(out[1].reasoning_signature, "sig");
+  out.erase(out.begin() + 1);
   EXPECT_EQ(out[1].kind, ModelEvent::Kind::kTextDelta);
   EXPECT_EQ(out[1].text, "Hi");
   EXPECT_EQ(out[2].kind, ModelEvent::Kind::kToolUseStart);
@@ -96,7 +118,8 @@ TEST(ConverseStreamTranslator, InStreamExceptionsBecomeTypedModelErrors) {
     const char* code;
     bool retryable;
   };
-  for (const Case& c : {Case{"throttlingException", "throttled", true}, Case{"modelStreamErrorException", "model_error", false},
+  for (const Case& c : {Case{"throttlingException", "throttled", true},
+                        Case{"modelStreamErrorException", "model_error", false},
                         Case{"validationException", "validation", false},
                         Case{"internalServerException", "unavailable", true},
                         Case{"serviceUnavailableException", "unavailable", true}}) {
@@ -114,8 +137,10 @@ TEST(ConverseStreamTranslator, InStreamExceptionsBecomeTypedModelErrors) {
 
 TEST(ConverseStreamTranslator, BrokenToolInputIsAModelError) {
   ConverseStreamTranslator t([](const ModelEvent&) {});
-  t.on_message(ev("contentBlockStart", R"({"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"x","name":"n"}}})"));
-  t.on_message(ev("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"toolUse":{"input":"{\"a\":"}}})"));
+  t.on_message(ev("contentBlockStart",
+                  R"({"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"x","name":"n"}}})"));
+  t.on_message(ev("contentBlockDelta",
+                  R"({"contentBlockIndex":0,"delta":{"toolUse":{"input":"{\"a\":"}}})"));
   EXPECT_THROW(t.on_message(ev("contentBlockStop", R"({"contentBlockIndex":0})")), ModelError);
   EXPECT_THROW(t.on_message(ev("messageStop", "not json")), ModelError);
 }
@@ -136,11 +161,12 @@ TEST(ConverseResponse, NonStreamingAnswerBecomesTheSameEvents) {
 }
 
 TEST(BedrockSettings, ReadsTheSettingsAndNamesABadOne) {
-  shared::ConfigSource src(std::map<std::string, std::string>{{"BEDROCK_MODEL_ID", "amazon.nova-lite-v1:0"},
-                                                              {"BEDROCK_STALL_TIMEOUT", "15s"},
-                                                              {"BEDROCK_STREAMING", "false"},
-                                                              {"AWS_REGION", "eu-central-1"},
-                                                              {"HOME", "/nonexistent"}});
+  shared::ConfigSource src(
+      std::map<std::string, std::string>{{"BEDROCK_MODEL_ID", "amazon.nova-lite-v1:0"},
+                                         {"BEDROCK_STALL_TIMEOUT", "15s"},
+                                         {"BEDROCK_STREAMING", "false"},
+                                         {"AWS_REGION", "eu-central-1"},
+                                         {"HOME", "/nonexistent"}});
   BedrockSettings s = read_bedrock_settings(src);
   EXPECT_EQ(s.model_id, "amazon.nova-lite-v1:0");
   EXPECT_EQ(s.stall_timeout, std::chrono::seconds(15));
@@ -164,4 +190,64 @@ TEST(BedrockSettings, ProviderNeedsARegionOrAnEndpoint) {
   } catch (const shared::ConfigError& e) {
     EXPECT_EQ(e.setting(), "AWS_REGION");
   }
+}
+
+TEST(ConverseStreamTranslator, RedactedReasoningIsKeptAsSent) {
+  std::vector<ModelEvent> out;
+  ConverseStreamTranslator t([&](const ModelEvent& e) { out.push_back(e); });
+  t.on_message(ev(
+      "contentBlockDelta",
+      R"({"contentBlockIndex":0,"delta":{"reasoningContent":{"redactedContent":"ZW5jcnlwdGVk"}}})"));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, ModelEvent::Kind::kReasoningDelta);
+  EXPECT_EQ(out[0].redacted_reasoning, "ZW5jcnlwdGVk");
+}
+
+TEST(ConverseResponse, ReasoningTextSignatureAndRedactedContentAreKept) {
+  std::vector<ModelEvent> out;
+  translate_converse_response(
+      nlohmann::json::parse(R"({"output":{"message":{"role":"assistant","content":[
+      {"reasoningContent":{"reasoningText":{"text":"think","signature":"sig-1"}}},
+      {"reasoningContent":{"redactedContent":"c2VjcmV0"}},
+      {"toolUse":{"toolUseId":"t1","name":"calc","input":{}}}]}},"stopReason":"tool_use"})"),
+      [&](const ModelEvent& e) { out.push_back(e); });
+  ASSERT_GE(out.size(), 2u);
+  EXPECT_EQ(out[0].text, "think");
+  EXPECT_EQ(out[0].reasoning_signature, "sig-1");
+  EXPECT_EQ(out[1].redacted_reasoning, "c2VjcmV0");
+}
+
+TEST(ConverseBody, ReasoningBlocksGoBackWithTheirSignatureBeforeTheToolUse) {
+  // Extended thinking with tool use: the assistant message that asked for the tool is sent back
+  // with its reasoning blocks first and unchanged (reasoningText + signature, or redactedContent).
+  ModelRequest r;
+  ContentBlock question;
+  question.text = "2+2?";
+  ContentBlock thought;
+  thought.kind = ContentBlock::Kind::kReasoning;
+  thought.text = "I should use the calculator.";
+  thought.reasoning_signature = "EqQBCkYIARgCIkBsig";
+  ContentBlock redacted;
+  redacted.kind = ContentBlock::Kind::kReasoning;
+  redacted.redacted_reasoning = "c2VjcmV0IHRob3VnaHQ=";
+  ContentBlock unsigned_thought;  // no signature: cannot be sent back
+  unsigned_thought.kind = ContentBlock::Kind::kReasoning;
+  unsigned_thought.text = "stray";
+  ContentBlock use;
+  use.kind = ContentBlock::Kind::kToolUse;
+  use.tool_use_id = "t1";
+  use.tool_name = "calc";
+  use.tool_input = {{"expr", "2+2"}};
+  ContentBlock result;
+  result.kind = ContentBlock::Kind::kToolResult;
+  result.tool_use_id = "t1";
+  result.tool_output = "4";
+  r.messages = {{"user", {question}},
+                {"assistant", {thought, redacted, unsigned_thought, use}},
+                {"user", {result}}};
+  const auto body = build_converse_body(r);
+  EXPECT_EQ(body["messages"][1], nlohmann::json::parse(R"({"role":"assistant","content":[
+      {"reasoningContent":{"reasoningText":{"text":"I should use the calculator.","signature":"EqQBCkYIARgCIkBsig"}}},
+      {"reasoningContent":{"redactedContent":"c2VjcmV0IHRob3VnaHQ="}},
+      {"toolUse":{"toolUseId":"t1","name":"calc","input":{"expr":"2+2"}}}]})"));
 }
