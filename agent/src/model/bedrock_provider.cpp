@@ -9,6 +9,7 @@
 #include "model/bedrock_converse_request.h"
 #include "model/bedrock_stream_translator.h"
 #include "shared/aws/aws_json_client.h"
+#include "shared/aws/clock_skew.h"
 #include "shared/aws/event_stream.h"
 #include "shared/aws/sigv4_signer.h"
 #include "shared/logging.h"
@@ -34,7 +35,8 @@ struct CallState {
   std::atomic<std::int64_t> last_activity_ms{now_ms()};
 
   static std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
         .count();
   }
   void touch(std::chrono::milliseconds ahead = std::chrono::milliseconds(0)) {
@@ -63,6 +65,13 @@ class CallAborted : public std::runtime_error {
   CallAborted() : std::runtime_error("aborted") {}
 };
 
+// A request refused for a skewed clock after the signing clock was corrected from the answer's
+// Date: worth one more attempt (clock_skew.h). If that fails too it stays "unauthorized".
+class ClockSkewCorrected : public ModelError {
+ public:
+  explicit ClockSkewCorrected(const ModelError& e) : ModelError("unauthorized", e.what(), true) {}
+};
+
 class BedrockProvider : public ModelProvider {
  public:
   BedrockProvider(BedrockSettings settings, std::shared_ptr<shared::http::HttpClient> http,
@@ -83,10 +92,11 @@ class BedrockProvider : public ModelProvider {
     const auto deadline = request.deadline;
     // The worker holds shared copies of all it uses, so a cancelled call may leave it to finish
     // on its own (it stops at the next byte or the stall timeout).
-    std::thread worker([state, body, deadline, settings = settings_, http = http_, credentials = credentials_,
-                        retry = retry_, endpoint = endpoint_] {
+    std::thread worker([state, body, deadline, settings = settings_, http = http_,
+                        credentials = credentials_, retry = retry_, endpoint = endpoint_,
+                        clock = clock_] {
       try {
-        run_call(*state, body, deadline, settings, *http, *credentials, *retry, endpoint);
+        run_call(*state, body, deadline, settings, *http, *credentials, *retry, endpoint, *clock);
         state->finish(nullptr);
       } catch (...) {
         state->finish(std::current_exception());
@@ -99,8 +109,9 @@ class BedrockProvider : public ModelProvider {
       std::exception_ptr error;
       {
         std::unique_lock lock(state->mutex);
-        state->cv.wait_for(lock, std::chrono::milliseconds(50),
-                           [&] { return !state->events.empty() || state->done || cancelled.load(); });
+        state->cv.wait_for(lock, std::chrono::milliseconds(50), [&] {
+          return !state->events.empty() || state->done || cancelled.load();
+        });
         batch.swap(state->events);
         finished = state->done && batch.empty();
         error = state->error;
@@ -113,8 +124,10 @@ class BedrockProvider : public ModelProvider {
       if (!finished && batch.empty() &&
           CallState::now_ms() - state->last_activity_ms.load() > settings_.stall_timeout.count()) {
         abandon(*state, worker);
-        throw ModelError("timeout",
-                         "bedrock sent nothing for " + std::to_string(settings_.stall_timeout.count()) + " ms", true);
+        throw ModelError(
+            "timeout",
+            "bedrock sent nothing for " + std::to_string(settings_.stall_timeout.count()) + " ms",
+            true);
       }
       try {
         for (const auto& e : batch) on_event(e);
@@ -138,15 +151,20 @@ class BedrockProvider : public ModelProvider {
     worker.detach();
   }
 
-  static void run_call(CallState& state, const std::string& body, std::chrono::milliseconds deadline,
-                       const BedrockSettings& settings, shared::http::HttpClient& http,
-                       shared::aws::CredentialsProvider& credentials, shared::aws::RetryStrategy& retry,
-                       const std::string& endpoint) {
+  static void run_call(CallState& state, const std::string& body,
+                       std::chrono::milliseconds deadline, const BedrockSettings& settings,
+                       shared::http::HttpClient& http,
+                       shared::aws::CredentialsProvider& credentials,
+                       shared::aws::RetryStrategy& retry, const std::string& endpoint,
+                       shared::aws::ClockSkew& clock) {
+    // As run_with_retries (retry_strategy.h): a success gives back what this call's retries took
+    // from the quota, or the success increment when it took nothing.
+    int spent = 0;
     for (int attempt = 1;; ++attempt) {
       bool emitted = false;
       try {
-        attempt_call(state, body, deadline, settings, http, credentials, endpoint, emitted);
-        retry.on_success(0);
+        attempt_call(state, body, deadline, settings, http, credentials, endpoint, clock, emitted);
+        retry.on_success(spent);
         return;
       } catch (const ModelError& e) {
         if (state.abort.load()) throw;
@@ -156,10 +174,14 @@ class BedrockProvider : public ModelProvider {
         failure.error_code = e.code() == "throttled" ? "ThrottlingException" : "";
         failure.status = e.code() == "throttled" ? 429 : 503;
         failure.timeout = e.code() == "timeout";
+        failure.clock_skew_corrected = dynamic_cast<const ClockSkewCorrected*>(&e) != nullptr;
         auto delay = retry.on_failure(attempt, failure);
         if (!delay) throw;
-        shared::log::warn("bedrock call failed; retrying",
-                          {{"attempt", attempt}, {"code", e.code()}, {"error", e.what()}, {"delay_ms", delay->count()}});
+        spent += retry.cost_of(failure);
+        shared::log::warn("bedrock call failed; retrying", {{"attempt", attempt},
+                                                            {"code", e.code()},
+                                                            {"error", e.what()},
+                                                            {"delay_ms", delay->count()}});
         state.touch(*delay);
         retry.sleep(*delay);
         state.touch();
@@ -168,16 +190,20 @@ class BedrockProvider : public ModelProvider {
     }
   }
 
-  static void attempt_call(CallState& state, const std::string& body, std::chrono::milliseconds deadline,
-                           const BedrockSettings& settings, shared::http::HttpClient& http,
-                           shared::aws::CredentialsProvider& credentials, const std::string& endpoint, bool& emitted) {
+  static void attempt_call(CallState& state, const std::string& body,
+                           std::chrono::milliseconds deadline, const BedrockSettings& settings,
+                           shared::http::HttpClient& http,
+                           shared::aws::CredentialsProvider& credentials,
+                           const std::string& endpoint, shared::aws::ClockSkew& clock,
+                           bool& emitted) {
     const auto parts = shared::aws::split_endpoint(endpoint);
     shared::aws::SignableRequest sr;
     sr.method = "POST";
     sr.path = parts.base_path + converse_path(settings.model_id, settings.streaming);
-    sr.headers = {{"Host", parts.host_header},
-                  {"Content-Type", "application/json"},
-                  {"Accept", settings.streaming ? "application/vnd.amazon.eventstream" : "application/json"}};
+    sr.headers = {
+        {"Host", parts.host_header},
+        {"Content-Type", "application/json"},
+        {"Accept", settings.streaming ? "application/vnd.amazon.eventstream" : "application/json"}};
     sr.body = body;
     shared::aws::SigningParams params;
     params.region = settings.aws.region.empty() ? "us-east-1" : settings.aws.region;
@@ -187,7 +213,7 @@ class BedrockProvider : public ModelProvider {
     } catch (const std::exception& e) {
       throw ModelError("unauthorized", e.what(), false);
     }
-    params.time = std::chrono::system_clock::now();
+    params.time = clock.now();
     shared::aws::SigV4Signer::sign(sr, params);
 
     shared::http::ClientRequest req;
@@ -220,7 +246,8 @@ class BedrockProvider : public ModelProvider {
       }
       if (!settings.streaming) {
         if (json_body.size() + piece.size() > settings.max_event_bytes * 8) {
-          stream_error = std::make_exception_ptr(ModelError("model_error", "bedrock answer too large"));
+          stream_error =
+              std::make_exception_ptr(ModelError("model_error", "bedrock answer too large"));
           return false;
         }
         json_body.append(piece);
@@ -230,7 +257,8 @@ class BedrockProvider : public ModelProvider {
         auto result = decoder.feed(piece);
         for (const auto& message : result.messages)
           translator.on_message(shared::aws::classify_event_stream_message(message));
-        if (result.error) throw ModelError("model_error", "bedrock stream is corrupt: " + *result.error);
+        if (result.error)
+          throw ModelError("model_error", "bedrock stream is corrupt: " + *result.error);
       } catch (...) {
         stream_error = std::current_exception();
         return false;
@@ -246,15 +274,24 @@ class BedrockProvider : public ModelProvider {
       if (stream_error) std::rethrow_exception(stream_error);
       if (state.abort.load()) throw ModelError("cancelled", "the model call was cancelled");
       if (e.kind() == TransportError::Kind::kTimeout)
-        throw ModelError("timeout", std::string("bedrock did not answer in time: ") + e.what(), true);
+        throw ModelError("timeout", std::string("bedrock did not answer in time: ") + e.what(),
+                         true);
       throw ModelError("unavailable", std::string("bedrock unreachable: ") + e.what(), true);
     } catch (const CallAborted&) {
       throw ModelError("cancelled", "the model call was cancelled");
     }
     if (stream_error) std::rethrow_exception(stream_error);
     if (res.status != 200) {
-      auto shape = shared::aws::parse_error_shape(res.header("x-amzn-errortype").value_or(""), error_body);
-      throw bedrock_error(shape.code, shape.message, static_cast<int>(res.status));
+      auto shape =
+          shared::aws::parse_error_shape(res.header("x-amzn-errortype").value_or(""), error_body);
+      ModelError error = bedrock_error(shape.code, shape.message, static_cast<int>(res.status));
+      if (clock.correct(shape.code, res.header("date").value_or(""))) {
+        shared::log::warn(
+            "bedrock refused a skewed clock; signing with the service's time from now on",
+            {{"offset_ms", clock.offset().count()}});
+        throw ClockSkewCorrected(error);
+      }
+      throw error;
     }
     if (!settings.streaming) {
       nlohmann::json j = nlohmann::json::parse(json_body, nullptr, false);
@@ -274,6 +311,7 @@ class BedrockProvider : public ModelProvider {
   std::shared_ptr<shared::aws::CredentialsProvider> credentials_;
   std::shared_ptr<shared::aws::RetryStrategy> retry_;
   std::string endpoint_;
+  std::shared_ptr<shared::aws::ClockSkew> clock_ = std::make_shared<shared::aws::ClockSkew>();
 };
 
 }  // namespace
@@ -283,17 +321,17 @@ BedrockSettings read_bedrock_settings(const shared::ConfigSource& source) {
   s.model_id = source.string("BEDROCK_MODEL_ID", "anthropic.claude-3-5-sonnet-20240620-v1:0");
   if (s.model_id.empty()) throw shared::ConfigError("BEDROCK_MODEL_ID", "must not be empty");
   s.streaming = source.boolean("BEDROCK_STREAMING", true);
-  s.stall_timeout = source.duration("BEDROCK_STALL_TIMEOUT", std::chrono::seconds(60), std::chrono::seconds(1),
-                                    std::chrono::minutes(30));
+  s.stall_timeout = source.duration("BEDROCK_STALL_TIMEOUT", std::chrono::seconds(60),
+                                    std::chrono::seconds(1), std::chrono::minutes(30));
   s.max_event_bytes = source.size("BEDROCK_MAX_EVENT_BYTES", 1024 * 1024, 1024, 16 * 1024 * 1024);
   s.event_queue = source.integer("BEDROCK_EVENT_QUEUE", 1024, 1, 1'000'000);
   s.aws = shared::aws::read_aws_settings(source);
   return s;
 }
 
-std::unique_ptr<ModelProvider> make_bedrock_provider(const BedrockSettings& settings,
-                                                     std::shared_ptr<shared::aws::CredentialsProvider> credentials,
-                                                     std::shared_ptr<shared::aws::RetryStrategy> retry) {
+std::unique_ptr<ModelProvider> make_bedrock_provider(
+    const BedrockSettings& settings, std::shared_ptr<shared::aws::CredentialsProvider> credentials,
+    std::shared_ptr<shared::aws::RetryStrategy> retry) {
   auto http = std::make_shared<shared::http::HttpClient>();
   if (!credentials) {
     // The chain keeps a reference to the client it asks; the provider keeps the client alive.
@@ -306,7 +344,8 @@ std::unique_ptr<ModelProvider> make_bedrock_provider(const BedrockSettings& sett
     rs.max_attempts = settings.aws.max_attempts;
     retry = std::make_shared<shared::aws::RetryStrategy>(rs);
   }
-  return std::make_unique<BedrockProvider>(settings, std::move(http), std::move(credentials), std::move(retry));
+  return std::make_unique<BedrockProvider>(settings, std::move(http), std::move(credentials),
+                                           std::move(retry));
 }
 
 }  // namespace agent::model
