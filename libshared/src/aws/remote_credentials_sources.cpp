@@ -52,7 +52,8 @@ Credentials credentials_from_json(const std::string& body, const std::string& fr
   Credentials c;
   c.access_key_id = j["AccessKeyId"].get<std::string>();
   c.secret_access_key = j["SecretAccessKey"].get<std::string>();
-  if (j.contains("Token") && j["Token"].is_string()) c.session_token = j["Token"].get<std::string>();
+  if (j.contains("Token") && j["Token"].is_string())
+    c.session_token = j["Token"].get<std::string>();
   if (j.contains("Expiration") && j["Expiration"].is_string()) {
     c.expiration = parse_iso8601(j["Expiration"].get<std::string>());
     if (!c.expiration) throw CredentialsError(from + " answered a malformed Expiration");
@@ -60,9 +61,24 @@ Credentials credentials_from_json(const std::string& body, const std::string& fr
   return c;
 }
 
+// STS answers errors as <ErrorResponse><Error><Code>..</Code><Message>..</Message></Error>.
+bool sts_error_is_retryable(const std::string& code, int status) {
+  // IDPCommunicationError: STS could not reach the identity provider; the SDKs retry it.
+  return code == "IDPCommunicationError" ||
+         is_retryable(AttemptFailure{code, status, false, false});
+}
+
 class WebIdentitySource : public CredentialsSource {
  public:
-  WebIdentitySource(const AwsSettings& s, http::HttpClient& client) : settings_(s), client_(client) {}
+  WebIdentitySource(const AwsSettings& s, http::HttpClient& client,
+                    std::shared_ptr<RetryStrategy> retry)
+      : settings_(s), client_(client), retry_(std::move(retry)) {
+    if (!retry_) {
+      RetrySettings rs;
+      rs.max_attempts = settings_.max_attempts;
+      retry_ = std::make_shared<RetryStrategy>(rs);
+    }
+  }
   std::string name() const override { return "web identity"; }
   std::optional<Credentials> find(std::string& skipped) override {
     if (settings_.web_identity_token_file.empty() || settings_.role_arn.empty()) {
@@ -70,15 +86,16 @@ class WebIdentitySource : public CredentialsSource {
       return std::nullopt;
     }
     const std::string token = read_trimmed_file(settings_.web_identity_token_file);
-    const std::string session_name = settings_.role_session_name.empty()
-                                         ? "agent-suite-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                                                  std::chrono::system_clock::now().time_since_epoch())
-                                                                  .count())
-                                         : settings_.role_session_name;
-    AwsSettings sts = settings_;
+    const std::string session_name =
+        settings_.role_session_name.empty()
+            ? "agent-suite-" +
+                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count())
+            : settings_.role_session_name;
     std::string endpoint;
     try {
-      endpoint = resolve_endpoint(sts, "sts");
+      endpoint = resolve_endpoint(settings_, "sts");
     } catch (const std::exception&) {
       endpoint = "https://sts.amazonaws.com";
     }
@@ -93,28 +110,71 @@ class WebIdentitySource : public CredentialsSource {
                             {"WebIdentityToken", token}});
     req.connect_timeout = settings_.connect_timeout;
     req.timeout = settings_.request_timeout;
-    http::ClientResponse res = client_.send(req);
-    if (res.status != 200) {
-      throw CredentialsError("STS AssumeRoleWithWebIdentity answered " + std::to_string(res.status) + " " +
-                             xml_value(res.body, "Code") + ": " + xml_value(res.body, "Message"));
+    std::string body;
+    try {
+      body = run_with_retries<std::string>(
+          *retry_, [&](int) { return assume_role(req); },
+          []() -> std::optional<AttemptFailure> {
+            try {
+              throw;
+            } catch (const AwsError& e) {
+              // An IDPCommunicationError counts as a transient error for the retry decision.
+              if (!e.retryable()) return std::nullopt;
+              return AttemptFailure{
+                  e.code() == "IDPCommunicationError" ? "ServiceUnavailable" : e.code(), e.status(),
+                  false, false};
+            } catch (const http::TransportError& e) {
+              if (e.kind() == http::TransportError::Kind::kTls ||
+                  e.kind() == http::TransportError::Kind::kAborted)
+                return std::nullopt;
+              return AttemptFailure{"", 0, true, e.kind() == http::TransportError::Kind::kTimeout};
+            } catch (...) {
+              return std::nullopt;
+            }
+          });
+    } catch (const AwsError& e) {
+      throw CredentialsError(e.what());
+    } catch (const http::TransportError& e) {
+      throw CredentialsError(std::string("STS AssumeRoleWithWebIdentity: ") + e.what());
     }
     Credentials c;
-    c.access_key_id = xml_value(res.body, "AccessKeyId");
-    c.secret_access_key = xml_value(res.body, "SecretAccessKey");
-    c.session_token = xml_value(res.body, "SessionToken");
-    c.expiration = parse_iso8601(xml_value(res.body, "Expiration"));
+    c.access_key_id = xml_value(body, "AccessKeyId");
+    c.secret_access_key = xml_value(body, "SecretAccessKey");
+    c.session_token = xml_value(body, "SessionToken");
     if (c.access_key_id.empty() || c.secret_access_key.empty())
       throw CredentialsError("STS AssumeRoleWithWebIdentity answered without credentials");
+    // Temporary credentials always expire; an answer without a readable Expiration is malformed
+    // (taking it as "never" would keep using them after they stop working).
+    c.expiration = parse_iso8601(xml_value(body, "Expiration"));
+    if (!c.expiration)
+      throw CredentialsError(
+          "STS AssumeRoleWithWebIdentity answered a missing or malformed Expiration");
     return c;
   }
 
  private:
+  // One attempt: the response body on 200, else AwsError with STS's error code.
+  std::string assume_role(const http::ClientRequest& req) {
+    http::ClientResponse res = client_.send(req);
+    if (res.status == 200) return res.body;
+    std::string code = xml_value(res.body, "Code");
+    if (code.empty()) code = "HttpStatus" + std::to_string(res.status);
+    const int status = static_cast<int>(res.status);
+    throw AwsError(code,
+                   "STS AssumeRoleWithWebIdentity answered " + std::to_string(status) + ": " +
+                       xml_value(res.body, "Message"),
+                   status, sts_error_is_retryable(code, status));
+  }
+
   AwsSettings settings_;
   http::HttpClient& client_;
+  std::shared_ptr<RetryStrategy> retry_;
 };
 
+}  // namespace
+
 // FULL_URI may only point at this machine or the ECS/EKS agents, unless it is https.
-bool container_host_allowed(const std::string& url) {
+bool container_full_uri_allowed(const std::string& url) {
   EndpointParts parts = split_endpoint(url);
   if (parts.scheme == "https") return true;
   std::string host = parts.host_header;
@@ -131,6 +191,8 @@ bool container_host_allowed(const std::string& url) {
   return false;
 }
 
+namespace {
+
 class ContainerSource : public CredentialsSource {
  public:
   ContainerSource(const AwsSettings& s, http::HttpClient& client) : settings_(s), client_(client) {}
@@ -141,8 +203,10 @@ class ContainerSource : public CredentialsSource {
       url = "http://" + settings_.container_host + settings_.container_relative_uri;
     } else if (!settings_.container_full_uri.empty()) {
       url = settings_.container_full_uri;
-      if (!container_host_allowed(url))
-        throw CredentialsError("AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a loopback/ECS/EKS address: " + url);
+      if (!container_full_uri_allowed(url))
+        throw CredentialsError(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a loopback/ECS/EKS address: " +
+            url);
     } else {
       skipped = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI not set";
       return std::nullopt;
@@ -185,21 +249,28 @@ class ImdsSource : public CredentialsSource {
     token_req.connect_timeout = settings_.metadata_timeout;
     token_req.timeout = settings_.metadata_timeout * 2;
     http::ClientResponse token = client_.send(token_req);
-    if (token.status != 200) throw CredentialsError("IMDS token request answered " + std::to_string(token.status));
+    // 403/404/405: this IMDS does not offer v2 tokens (an old IMDS, or a proxy in between).
+    const bool v2_refused = token.status == 403 || token.status == 404 || token.status == 405;
+    if (token.status != 200 && !(v2_refused && !settings_.ec2_metadata_v1_disabled))
+      throw CredentialsError(
+          "IMDS token request answered " + std::to_string(token.status) +
+          (v2_refused ? " and AWS_EC2_METADATA_V1_DISABLED forbids IMDSv1" : ""));
 
     http::ClientRequest req;
     req.url = settings_.ec2_metadata_endpoint + "/latest/meta-data/iam/security-credentials/";
-    req.headers = {{"X-aws-ec2-metadata-token", token.body}};
+    if (token.status == 200) req.headers = {{"X-aws-ec2-metadata-token", token.body}};
     req.connect_timeout = settings_.metadata_timeout;
     req.timeout = settings_.metadata_timeout * 2;
     http::ClientResponse roles = client_.send(req);
-    if (roles.status != 200) throw CredentialsError("IMDS role lookup answered " + std::to_string(roles.status));
+    if (roles.status != 200)
+      throw CredentialsError("IMDS role lookup answered " + std::to_string(roles.status));
     std::string role = roles.body.substr(0, roles.body.find('\n'));
     if (role.empty()) throw CredentialsError("IMDS has no instance role");
     req.url += http::url_encode(role);
     http::ClientResponse creds = client_.send(req);
     if (creds.status != 200)
-      throw CredentialsError("IMDS credentials for role " + role + " answered " + std::to_string(creds.status));
+      throw CredentialsError("IMDS credentials for role " + role + " answered " +
+                             std::to_string(creds.status));
     return credentials_from_json(creds.body, "IMDS");
   }
 
@@ -210,15 +281,19 @@ class ImdsSource : public CredentialsSource {
 
 }  // namespace
 
-std::unique_ptr<CredentialsSource> make_web_identity_source(const AwsSettings& settings, http::HttpClient& client) {
-  return std::make_unique<WebIdentitySource>(settings, client);
+std::unique_ptr<CredentialsSource> make_web_identity_source(const AwsSettings& settings,
+                                                            http::HttpClient& client,
+                                                            std::shared_ptr<RetryStrategy> retry) {
+  return std::make_unique<WebIdentitySource>(settings, client, std::move(retry));
 }
 
-std::unique_ptr<CredentialsSource> make_container_source(const AwsSettings& settings, http::HttpClient& client) {
+std::unique_ptr<CredentialsSource> make_container_source(const AwsSettings& settings,
+                                                         http::HttpClient& client) {
   return std::make_unique<ContainerSource>(settings, client);
 }
 
-std::unique_ptr<CredentialsSource> make_imds_source(const AwsSettings& settings, http::HttpClient& client) {
+std::unique_ptr<CredentialsSource> make_imds_source(const AwsSettings& settings,
+                                                    http::HttpClient& client) {
   return std::make_unique<ImdsSource>(settings, client);
 }
 

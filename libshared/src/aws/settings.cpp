@@ -14,17 +14,15 @@ struct ServiceHost {
   const char* host;
 };
 constexpr ServiceHost kServices[] = {
-    {"bedrock-runtime", "bedrock-runtime"},
-    {"bedrock", "bedrock"},
-    {"dynamodb", "dynamodb"},
-    {"secrets-manager", "secretsmanager"},
-    {"sts", "sts"},
+    {"bedrock-runtime", "bedrock-runtime"}, {"bedrock", "bedrock"}, {"dynamodb", "dynamodb"},
+    {"secrets-manager", "secretsmanager"},  {"sts", "sts"},
 };
 
 bool region_is_valid(const std::string& region) {
   if (region.empty() || region.size() > 64) return false;
-  return std::all_of(region.begin(), region.end(),
-                     [](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '-'; });
+  return std::all_of(region.begin(), region.end(), [](unsigned char c) {
+    return std::islower(c) || std::isdigit(c) || c == '-';
+  });
 }
 
 // An optional URL setting: empty when unset, validated when set.
@@ -38,7 +36,8 @@ std::string optional_url(const ConfigSource& source, const std::string& name) {
 
 std::string endpoint_variable(const std::string& service_id) {
   std::string name = "AWS_ENDPOINT_URL_";
-  for (unsigned char c : service_id) name += (c == '-' || c == ' ') ? '_' : static_cast<char>(std::toupper(c));
+  for (unsigned char c : service_id)
+    name += (c == '-' || c == ' ') ? '_' : static_cast<char>(std::toupper(c));
   return name;
 }
 
@@ -63,7 +62,8 @@ AwsSettings read_aws_settings(const ConfigSource& source) {
   // As the SDKs do, the profile's endpoint_url applies when the environment sets none.
   if (s.endpoint_url_all.empty()) {
     if (auto it = profile.find("endpoint_url"); it != profile.end() && !it->second.empty()) {
-      ConfigSource from_profile(std::map<std::string, std::string>{{"AWS_ENDPOINT_URL", it->second}});
+      ConfigSource from_profile(
+          std::map<std::string, std::string>{{"AWS_ENDPOINT_URL", it->second}});
       s.endpoint_url_all = from_profile.url("AWS_ENDPOINT_URL", "");
     }
   }
@@ -83,22 +83,27 @@ AwsSettings read_aws_settings(const ConfigSource& source) {
   s.container_relative_uri = source.string("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "");
   s.container_full_uri = source.string("AWS_CONTAINER_CREDENTIALS_FULL_URI", "");
   s.container_authorization_token = source.string("AWS_CONTAINER_AUTHORIZATION_TOKEN", "");
-  s.container_authorization_token_file = source.string("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "");
+  s.container_authorization_token_file =
+      source.string("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "");
   s.ec2_metadata_disabled = source.boolean("AWS_EC2_METADATA_DISABLED", false);
+  s.ec2_metadata_v1_disabled = source.boolean("AWS_EC2_METADATA_V1_DISABLED", false);
   s.ec2_metadata_endpoint = optional_url(source, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
   if (s.ec2_metadata_endpoint.empty()) s.ec2_metadata_endpoint = "http://169.254.169.254";
-  while (!s.ec2_metadata_endpoint.empty() && s.ec2_metadata_endpoint.back() == '/') s.ec2_metadata_endpoint.pop_back();
-  s.metadata_timeout = std::chrono::seconds(source.integer("AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 60));
-  s.connect_timeout = source.duration("AWS_CONNECT_TIMEOUT", std::chrono::seconds(3), std::chrono::milliseconds(100),
-                                      std::chrono::minutes(5));
-  s.request_timeout = source.duration("AWS_REQUEST_TIMEOUT", std::chrono::seconds(30), std::chrono::milliseconds(100),
-                                      std::chrono::hours(1));
+  while (!s.ec2_metadata_endpoint.empty() && s.ec2_metadata_endpoint.back() == '/')
+    s.ec2_metadata_endpoint.pop_back();
+  s.metadata_timeout =
+      std::chrono::seconds(source.integer("AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 60));
+  s.connect_timeout = source.duration("AWS_CONNECT_TIMEOUT", std::chrono::seconds(3),
+                                      std::chrono::milliseconds(100), std::chrono::minutes(5));
+  s.request_timeout = source.duration("AWS_REQUEST_TIMEOUT", std::chrono::seconds(30),
+                                      std::chrono::milliseconds(100), std::chrono::hours(1));
   return s;
 }
 
 std::string resolve_endpoint(const AwsSettings& settings, const std::string& service_id) {
   if (!settings.ignore_configured_endpoint_urls) {
-    if (auto it = settings.endpoint_urls.find(service_id); it != settings.endpoint_urls.end()) return it->second;
+    if (auto it = settings.endpoint_urls.find(service_id); it != settings.endpoint_urls.end())
+      return it->second;
     if (!settings.endpoint_url_all.empty()) return settings.endpoint_url_all;
   }
   if (settings.region.empty())
@@ -107,7 +112,8 @@ std::string resolve_endpoint(const AwsSettings& settings, const std::string& ser
   for (const auto& service : kServices)
     if (service_id == service.id) host = service.host;
   const bool china = settings.region.rfind("cn-", 0) == 0;
-  return "https://" + host + "." + settings.region + (china ? ".amazonaws.com.cn" : ".amazonaws.com");
+  return "https://" + host + "." + settings.region +
+         (china ? ".amazonaws.com.cn" : ".amazonaws.com");
 }
 
 }  // namespace shared::aws

@@ -11,12 +11,13 @@
 namespace shared::aws {
 
 struct AwsSettings {
-  std::string region;                                // AWS_REGION, then AWS_DEFAULT_REGION, then the profile's region
-  std::string profile = "default";                   // AWS_PROFILE
-  std::map<std::string, std::string> endpoint_urls;  // service id -> URL from AWS_ENDPOINT_URL_<SERVICE>
-  std::string endpoint_url_all;                      // AWS_ENDPOINT_URL
-  bool ignore_configured_endpoint_urls = false;      // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
-  int max_attempts = 3;                              // AWS_MAX_ATTEMPTS
+  std::string region;  // AWS_REGION, then AWS_DEFAULT_REGION, then the profile's region
+  std::string profile = "default";  // AWS_PROFILE
+  std::map<std::string, std::string>
+      endpoint_urls;             // service id -> URL from AWS_ENDPOINT_URL_<SERVICE>
+  std::string endpoint_url_all;  // AWS_ENDPOINT_URL
+  bool ignore_configured_endpoint_urls = false;  // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+  int max_attempts = 3;                          // AWS_MAX_ATTEMPTS
 
   // Environment credentials.
   std::string access_key_id;      // AWS_ACCESS_KEY_ID
@@ -31,17 +32,19 @@ struct AwsSettings {
   std::string role_arn;                 // AWS_ROLE_ARN
   std::string role_session_name;        // AWS_ROLE_SESSION_NAME
   // ECS / EKS container credentials.
-  std::string container_relative_uri;         // AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
-  std::string container_full_uri;             // AWS_CONTAINER_CREDENTIALS_FULL_URI
-  std::string container_authorization_token;  // AWS_CONTAINER_AUTHORIZATION_TOKEN
+  std::string container_relative_uri;              // AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+  std::string container_full_uri;                  // AWS_CONTAINER_CREDENTIALS_FULL_URI
+  std::string container_authorization_token;       // AWS_CONTAINER_AUTHORIZATION_TOKEN
   std::string container_authorization_token_file;  // AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
   std::string container_host = "169.254.170.2";    // where RELATIVE_URI points (tests change it)
   // EC2 instance metadata (IMDSv2).
-  bool ec2_metadata_disabled = false;                        // AWS_EC2_METADATA_DISABLED
-  std::string ec2_metadata_endpoint = "http://169.254.169.254";  // AWS_EC2_METADATA_SERVICE_ENDPOINT
-  std::chrono::milliseconds metadata_timeout{1'000};         // AWS_METADATA_SERVICE_TIMEOUT (seconds)
+  bool ec2_metadata_disabled = false;     // AWS_EC2_METADATA_DISABLED
+  bool ec2_metadata_v1_disabled = false;  // AWS_EC2_METADATA_V1_DISABLED
+  std::string ec2_metadata_endpoint =
+      "http://169.254.169.254";                       // AWS_EC2_METADATA_SERVICE_ENDPOINT
+  std::chrono::milliseconds metadata_timeout{1'000};  // AWS_METADATA_SERVICE_TIMEOUT (seconds)
   // Timeouts of AWS calls.
-  std::chrono::milliseconds connect_timeout{3'000};  // AWS_CONNECT_TIMEOUT
+  std::chrono::milliseconds connect_timeout{3'000};   // AWS_CONNECT_TIMEOUT
   std::chrono::milliseconds request_timeout{30'000};  // AWS_REQUEST_TIMEOUT
 };
 
