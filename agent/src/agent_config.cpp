@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "shared/aws/secret_settings.h"
 #include "shared/jwt.h"
 #include "shared/logging.h"
 
@@ -19,7 +20,10 @@ std::string host_name() {
 
 }  // namespace
 
-AgentConfig read_agent_config(const shared::ConfigSource& source) {
+AgentConfig read_agent_config(const shared::ConfigSource& raw_source) {
+  // <NAME>_SECRET_ARN: keys from Secrets Manager (shared/aws/secret_settings.h).
+  const shared::ConfigSource source =
+      shared::aws::resolve_secret_settings(raw_source, {"MERCURE_PUBLISHER_JWT_KEY"});
   AgentConfig c;
   c.source = source;
   c.log = shared::read_log_config(source);

@@ -1,8 +1,13 @@
 #include "app_config.h"
 
+#include "shared/aws/secret_settings.h"
+
 namespace app {
 
-AppConfig read_app_config(const shared::ConfigSource& source) {
+AppConfig read_app_config(const shared::ConfigSource& raw_source) {
+  // <NAME>_SECRET_ARN: keys from Secrets Manager (shared/aws/secret_settings.h).
+  const shared::ConfigSource source =
+      shared::aws::resolve_secret_settings(raw_source, {"MERCURE_SUBSCRIBER_JWT_KEY"});
   using std::chrono::milliseconds;
   using std::chrono::seconds;
   AppConfig c;

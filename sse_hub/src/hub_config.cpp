@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "redis_bridge.h"
+#include "shared/aws/secret_settings.h"
 
 namespace hub {
 namespace {
@@ -48,7 +49,10 @@ std::vector<shared::jwt::Key> read_keys(const shared::ConfigSource& source, cons
 
 }  // namespace
 
-HubConfig read_hub_config(const shared::ConfigSource& source) {
+HubConfig read_hub_config(const shared::ConfigSource& raw_source) {
+  // <NAME>_SECRET_ARN: keys from Secrets Manager (shared/aws/secret_settings.h).
+  const shared::ConfigSource source = shared::aws::resolve_secret_settings(
+      raw_source, {"MERCURE_PUBLISHER_JWT_KEY", "MERCURE_SUBSCRIBER_JWT_KEY"});
   using std::chrono::milliseconds;
   HubConfig c;
   c.log = shared::read_log_config(source);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "local_server.h"
+#include "shared/aws/secret_settings.h"
 #include "shared/aws/sigv4_verifier.h"
 
 using namespace shared::aws;
@@ -22,7 +23,8 @@ struct SecretsService {
       for (const auto& [k, v] : req.headers) rr.headers.emplace_back(k, v);
       if (!verify_sigv4(rr, "AKIDSM", "SMSECRET", "secretsmanager").ok) {
         res.status = 403;
-        res.set_content(R"({"__type":"InvalidSignatureException","message":"bad signature"})", "application/x-amz-json-1.1");
+        res.set_content(R"({"__type":"InvalidSignatureException","message":"bad signature"})",
+                        "application/x-amz-json-1.1");
         return;
       }
       ++calls;
@@ -31,18 +33,24 @@ struct SecretsService {
       auto body = nlohmann::json::parse(req.body);
       const std::string id = body["SecretId"];
       if (id == "arn:aws:secretsmanager:us-east-1:123456789012:secret:agent-keys") {
-        res.set_content(nlohmann::json{{"ARN", id}, {"Name", "agent-keys"}, {"VersionId", "v1"},
-                                       {"SecretString", R"({"publisher":"pub-key","subscriber":"sub-key"})"}}
-                            .dump(),
-                        "application/x-amz-json-1.1");
+        res.set_content(
+            nlohmann::json{{"ARN", id},
+                           {"Name", "agent-keys"},
+                           {"VersionId", "v1"},
+                           {"SecretString", R"({"publisher":"pub-key","subscriber":"sub-key"})"}}
+                .dump(),
+            "application/x-amz-json-1.1");
       } else if (id == "plain") {
-        res.set_content(R"({"ARN":"arn:plain","Name":"plain","SecretString":"just-a-key"})", "application/x-amz-json-1.1");
+        res.set_content(R"({"ARN":"arn:plain","Name":"plain","SecretString":"just-a-key"})",
+                        "application/x-amz-json-1.1");
       } else if (id == "binary") {
-        res.set_content(R"({"ARN":"arn:bin","Name":"binary","SecretBinary":"aGVsbG8="})", "application/x-amz-json-1.1");
+        res.set_content(R"({"ARN":"arn:bin","Name":"binary","SecretBinary":"aGVsbG8="})",
+                        "application/x-amz-json-1.1");
       } else {
         res.status = 400;
-        res.set_content(R"({"__type":"ResourceNotFoundException","Message":"Secrets Manager can't find the specified secret."})",
-                        "application/x-amz-json-1.1");
+        res.set_content(
+            R"({"__type":"ResourceNotFoundException","Message":"Secrets Manager can't find the specified secret."})",
+            "application/x-amz-json-1.1");
       }
     });
   }};
@@ -55,8 +63,8 @@ struct Client {
     AwsSettings s;
     s.region = "us-east-1";
     s.endpoint_urls["secrets-manager"] = url;
-    client = std::make_unique<SecretsManagerClient>(s, make_static_credentials({"AKIDSM", "SMSECRET", "", std::nullopt}),
-                                                    http);
+    client = std::make_unique<SecretsManagerClient>(
+        s, make_static_credentials({"AKIDSM", "SMSECRET", "", std::nullopt}), http);
   }
 };
 
@@ -91,7 +99,8 @@ TEST(SecretSetting, JsonKeyOfASecretArn) {
   SecretsService svc;
   Client c(svc.server.url());
   ConfigSource src(std::map<std::string, std::string>{
-      {"MERCURE_PUBLISHER_JWT_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:agent-keys#publisher"},
+      {"MERCURE_PUBLISHER_JWT_KEY_SECRET_ARN",
+       "arn:aws:secretsmanager:us-east-1:123456789012:secret:agent-keys#publisher"},
       {"MERCURE_PUBLISHER_JWT_KEY", "env-key"}});
   EXPECT_EQ(read_secret_setting(src, "MERCURE_PUBLISHER_JWT_KEY", c.client.get()), "pub-key");
 }
@@ -109,20 +118,65 @@ TEST(SecretSetting, EnvironmentWhenNoSecretIsNamed) {
   EXPECT_EQ(read_secret_setting(none, "MERCURE_PUBLISHER_JWT_KEY", nullptr, false), "");
 }
 
-TEST(SecretSetting, FallsBackToTheEnvironmentWhenTheSecretFails) {
+TEST(SecretSetting, ASecretThatCannotBeReadStopsEvenWhenTheEnvironmentHasAValue) {
   SecretsService svc;
   Client c(svc.server.url());
+  // NAME is the fallback for an unset NAME_SECRET_ARN only: a named secret that fails must not
+  // quietly give way to another key.
   ConfigSource src(std::map<std::string, std::string>{{"K_SECRET_ARN", "nope"}, {"K", "env-key"}});
-  EXPECT_EQ(read_secret_setting(src, "K", c.client.get()), "env-key");
-  ConfigSource no_fallback(std::map<std::string, std::string>{{"K_SECRET_ARN", "nope"}});
   try {
-    read_secret_setting(no_fallback, "K", c.client.get());
+    read_secret_setting(src, "K", c.client.get());
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.setting(), "K_SECRET_ARN");
     EXPECT_NE(std::string(e.what()).find("ResourceNotFoundException"), std::string::npos);
+    EXPECT_EQ(std::string(e.what()).find("env-key"), std::string::npos);
   }
   ConfigSource missing_key(std::map<std::string, std::string>{
       {"K_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:agent-keys#nokey"}});
-  EXPECT_THROW(read_secret_setting(missing_key, "K", c.client.get()), ConfigError);
+  try {
+    read_secret_setting(missing_key, "K", c.client.get());
+    FAIL();
+  } catch (const ConfigError& e) {
+    // Names the field and the setting, never the other values of the secret.
+    EXPECT_EQ(e.setting(), "K_SECRET_ARN");
+    EXPECT_NE(std::string(e.what()).find("'nokey'"), std::string::npos);
+    EXPECT_EQ(std::string(e.what()).find("pub-key"), std::string::npos);
+  }
+}
+
+TEST(SecretSettings, ResolvesEveryNamedSettingWhoseArnIsSetAndLeavesTheRest) {
+  SecretsService svc;
+  Client c(svc.server.url());
+  const std::string arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:agent-keys";
+  ConfigSource src(std::map<std::string, std::string>{
+      {"MERCURE_PUBLISHER_JWT_KEY_SECRET_ARN", arn + "#publisher"},
+      {"MERCURE_PUBLISHER_JWT_KEY", "env-publisher"},
+      {"MERCURE_SUBSCRIBER_JWT_KEY", "env-subscriber"},
+      {"OTHER_SECRET_ARN", "plain"}});
+  ConfigSource out = resolve_secret_settings(
+      src, {"MERCURE_PUBLISHER_JWT_KEY", "MERCURE_SUBSCRIBER_JWT_KEY"}, *c.client);
+  EXPECT_EQ(out.string("MERCURE_PUBLISHER_JWT_KEY", ""), "pub-key");
+  EXPECT_EQ(out.string("MERCURE_SUBSCRIBER_JWT_KEY", ""), "env-subscriber");  // no ARN: as given
+  EXPECT_EQ(out.string("OTHER", ""), "");  // not a secret-capable setting here
+  EXPECT_EQ(svc.calls, 1);
+}
+
+TEST(SecretSettings, WithoutAnyArnNoAwsSettingIsNeeded) {
+  // No region, no credentials: nothing is fetched, so nothing fails.
+  ConfigSource src(
+      std::map<std::string, std::string>{{"MERCURE_PUBLISHER_JWT_KEY", "env-publisher"}});
+  ConfigSource out = resolve_secret_settings(src, {"MERCURE_PUBLISHER_JWT_KEY"});
+  EXPECT_EQ(out.string("MERCURE_PUBLISHER_JWT_KEY", ""), "env-publisher");
+}
+
+TEST(SecretSettings, AnArnWithoutARegionNamesTheRegionSetting) {
+  ConfigSource src(std::map<std::string, std::string>{
+      {"MERCURE_PUBLISHER_JWT_KEY_SECRET_ARN", "arn:x"}, {"HOME", "/nonexistent"}});
+  try {
+    resolve_secret_settings(src, {"MERCURE_PUBLISHER_JWT_KEY"});
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.setting(), "AWS_REGION");
+  }
 }

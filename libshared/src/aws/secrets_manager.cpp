@@ -2,8 +2,6 @@
 
 #include <openssl/evp.h>
 
-#include "shared/logging.h"
-
 namespace shared::aws {
 namespace {
 
@@ -11,7 +9,8 @@ std::string base64_decode(const std::string& in) {
   if (in.empty()) return "";
   std::string out(in.size(), '\0');
   const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
   if (n < 0) return "";
   size_t pad = 0;
   for (auto it = in.rbegin(); it != in.rend() && *it == '=' && pad < 2; ++it) ++pad;
@@ -26,14 +25,16 @@ std::string string_field(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
-SecretsManagerClient::SecretsManagerClient(AwsSettings settings, std::shared_ptr<CredentialsProvider> credentials,
+SecretsManagerClient::SecretsManagerClient(AwsSettings settings,
+                                           std::shared_ptr<CredentialsProvider> credentials,
                                            http::HttpClient& http, std::chrono::seconds cache_ttl,
                                            std::shared_ptr<RetryStrategy> retry)
-    : client_(std::move(settings), "secrets-manager", "secretsmanager", "1.1", std::move(credentials), http,
-              std::move(retry)),
+    : client_(std::move(settings), "secrets-manager", "secretsmanager", "1.1",
+              std::move(credentials), http, std::move(retry)),
       cache_ttl_(cache_ttl) {}
 
-SecretValue SecretsManagerClient::get_secret_value(const std::string& secret_id, const std::string& version_stage) {
+SecretValue SecretsManagerClient::get_secret_value(const std::string& secret_id,
+                                                   const std::string& version_stage) {
   const std::string key = secret_id + "\n" + version_stage;
   const auto now = std::chrono::steady_clock::now();
   {
@@ -55,12 +56,12 @@ SecretValue SecretsManagerClient::get_secret_value(const std::string& secret_id,
   return value;
 }
 
-std::string read_secret_setting(const ConfigSource& source, const std::string& name, SecretsManagerClient* client,
-                                bool required) {
+std::string read_secret_setting(const ConfigSource& source, const std::string& name,
+                                SecretsManagerClient* client, bool required) {
   const std::string arn_setting = name + "_SECRET_ARN";
   const std::string reference = source.string(arn_setting, "");
-  const std::string fallback = source.string(name, "");
   if (reference.empty()) {
+    const std::string fallback = source.string(name, "");
     if (fallback.empty() && required) throw ConfigError(name, "not set (nor " + arn_setting + ")");
     return fallback;
   }
@@ -81,7 +82,8 @@ std::string read_secret_setting(const ConfigSource& source, const std::string& n
         why = "the secret is empty";
       } else {
         nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-        if (j.is_object() && j.contains(json_key) && j[json_key].is_string() && !j[json_key].get<std::string>().empty())
+        if (j.is_object() && j.contains(json_key) && j[json_key].is_string() &&
+            !j[json_key].get<std::string>().empty())
           return j[json_key].get<std::string>();
         why = "the secret has no string key '" + json_key + "'";
       }
@@ -89,11 +91,8 @@ std::string read_secret_setting(const ConfigSource& source, const std::string& n
       why = e.what();
     }
   }
-  if (!fallback.empty()) {
-    log::warn("secret unavailable; using the value from the environment",
-              {{"setting", name}, {"secret", secret_id}, {"error", why}});
-    return fallback;
-  }
+  for (char& c : why)
+    if (c == '\n' || c == '\r') c = ' ';  // one line, as every configuration error
   throw ConfigError(arn_setting, "cannot read " + secret_id + ": " + why);
 }
 

@@ -1,6 +1,7 @@
 // Secrets Manager GetSecretValue (AWS JSON 1.1) and the rule the executables use for keys: a
 // setting NAME may come from a secret named by NAME_SECRET_ARN (optionally "ARN#json_key" to
-// pick one key of a JSON secret), and falls back to NAME from the environment or config file.
+// pick one key of a JSON secret); without NAME_SECRET_ARN, NAME itself (environment or config
+// file) is the fallback. secret_settings.h applies the rule to a whole ConfigSource.
 #pragma once
 
 #include <chrono>
@@ -26,7 +27,8 @@ struct SecretValue {
 class SecretsManagerClient {
  public:
   // cache_ttl: how long a fetched value is reused (0 = always fetch).
-  SecretsManagerClient(AwsSettings settings, std::shared_ptr<CredentialsProvider> credentials, http::HttpClient& http,
+  SecretsManagerClient(AwsSettings settings, std::shared_ptr<CredentialsProvider> credentials,
+                       http::HttpClient& http,
                        std::chrono::seconds cache_ttl = std::chrono::minutes(5),
                        std::shared_ptr<RetryStrategy> retry = nullptr);
 
@@ -41,9 +43,11 @@ class SecretsManagerClient {
 };
 
 // The value of setting `name` as described above. client may be null when no AWS access is set
-// up; then only the fallback applies. Throws ConfigError naming NAME_SECRET_ARN when the secret
-// cannot be read and no fallback exists, or naming NAME when neither is set and required.
-std::string read_secret_setting(const ConfigSource& source, const std::string& name, SecretsManagerClient* client,
-                                bool required = true);
+// up. Throws ConfigError naming NAME_SECRET_ARN when it is set and the secret cannot be read
+// (even when NAME is set too: a configured secret that fails is a misconfiguration, and silently
+// signing with another key would only fail later and further away), or naming NAME when neither
+// is set and `required`. The message never holds the secret's value.
+std::string read_secret_setting(const ConfigSource& source, const std::string& name,
+                                SecretsManagerClient* client, bool required = true);
 
 }  // namespace shared::aws
