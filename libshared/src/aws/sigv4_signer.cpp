@@ -18,7 +18,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool is_unreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'; }
+bool is_unreserved(unsigned char c) {
+  return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -64,13 +66,14 @@ std::string canonical_header_value(std::string_view v) {
 
 // Headers a proxy or the transport may change; signing them would break the signature.
 bool skipped_header(const std::string& name) {
-  return name == "authorization" || name == "user-agent" || name == "x-amzn-trace-id" || name == "expect" ||
-         name == "connection" || name == "transfer-encoding";
+  return name == "authorization" || name == "user-agent" || name == "x-amzn-trace-id" ||
+         name == "expect" || name == "connection" || name == "transfer-encoding";
 }
 
 void set_header(http::HeaderList& headers, const std::string& name, const std::string& value) {
   const std::string want = lower(name);
-  headers.erase(std::remove_if(headers.begin(), headers.end(), [&](const auto& h) { return lower(h.first) == want; }),
+  headers.erase(std::remove_if(headers.begin(), headers.end(),
+                               [&](const auto& h) { return lower(h.first) == want; }),
                 headers.end());
   headers.emplace_back(name, value);
 }
@@ -97,8 +100,8 @@ std::string sha256_hex(std::string_view data) {
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
@@ -182,8 +185,8 @@ std::string SigV4Signer::canonical_query(const std::string& query) {
 namespace {
 
 struct CanonicalHeaders {
-  std::string lines;   // "name:value\n" for each, sorted
-  std::string names;   // "a;b;c"
+  std::string lines;  // "name:value\n" for each, sorted
+  std::string names;  // "a;b;c"
 };
 
 CanonicalHeaders canonical_headers(const http::HeaderList& headers) {
@@ -210,12 +213,14 @@ CanonicalHeaders canonical_headers(const http::HeaderList& headers) {
 }
 
 // Canonical request, string to sign and signature, from the parts both signing modes share.
-void compute_signature(SigningResult& result, const SignableRequest& request, const SigningParams& params,
-                       const std::string& canonical_query, const CanonicalHeaders& headers,
-                       const std::string& payload_hash, const std::string& amz_date) {
+void compute_signature(SigningResult& result, const SignableRequest& request,
+                       const SigningParams& params, const std::string& canonical_query,
+                       const CanonicalHeaders& headers, const std::string& payload_hash,
+                       const std::string& amz_date) {
   const std::string date = amz_date.substr(0, 8);
-  result.canonical_request = request.method + "\n" + SigV4Signer::canonical_uri(request.path, params.normalize_path) +
-                             "\n" + canonical_query + "\n" + headers.lines + "\n" + headers.names + "\n" + payload_hash;
+  result.canonical_request =
+      request.method + "\n" + SigV4Signer::canonical_uri(request.path, params.normalize_path) +
+      "\n" + canonical_query + "\n" + headers.lines + "\n" + headers.names + "\n" + payload_hash;
   const std::string scope = date + "/" + params.region + "/" + params.service + "/aws4_request";
   result.string_to_sign =
       "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + sha256_hex(result.canonical_request);
@@ -224,22 +229,25 @@ void compute_signature(SigningResult& result, const SignableRequest& request, co
   key = hmac_sha256(key, params.service);
   key = hmac_sha256(key, "aws4_request");
   result.signature = hex_encode(hmac_sha256(key, result.string_to_sign));
-  result.authorization = "AWS4-HMAC-SHA256 Credential=" + params.credentials.access_key_id + "/" + scope +
-                         ", SignedHeaders=" + headers.names + ", Signature=" + result.signature;
+  result.authorization = "AWS4-HMAC-SHA256 Credential=" + params.credentials.access_key_id + "/" +
+                         scope + ", SignedHeaders=" + headers.names +
+                         ", Signature=" + result.signature;
 }
 
 }  // namespace
 
 SigningResult SigV4Signer::sign(SignableRequest& request, const SigningParams& params) {
   const std::string amz_date = format_amz_date(params.time);
-  const std::string payload_hash = params.payload_hash ? *params.payload_hash : sha256_hex(request.body);
+  const std::string payload_hash =
+      params.payload_hash ? *params.payload_hash : sha256_hex(request.body);
   set_header(request.headers, "X-Amz-Date", amz_date);
   if (!params.credentials.session_token.empty())
     set_header(request.headers, "X-Amz-Security-Token", params.credentials.session_token);
-  if (params.add_content_sha256_header) set_header(request.headers, "x-amz-content-sha256", payload_hash);
+  if (params.add_content_sha256_header)
+    set_header(request.headers, "x-amz-content-sha256", payload_hash);
   SigningResult result;
-  compute_signature(result, request, params, canonical_query(request.query), canonical_headers(request.headers),
-                    payload_hash, amz_date);
+  compute_signature(result, request, params, canonical_query(request.query),
+                    canonical_headers(request.headers), payload_hash, amz_date);
   set_header(request.headers, "Authorization", result.authorization);
   return result;
 }
@@ -247,19 +255,26 @@ SigningResult SigV4Signer::sign(SignableRequest& request, const SigningParams& p
 SigningResult SigV4Signer::presign(const SignableRequest& request, const SigningParams& params,
                                    std::chrono::seconds expires, std::string& signed_query) {
   const std::string amz_date = format_amz_date(params.time);
-  const std::string payload_hash = params.payload_hash ? *params.payload_hash : sha256_hex(request.body);
-  const CanonicalHeaders headers = canonical_headers(request.headers);
+  const std::string payload_hash =
+      params.payload_hash ? *params.payload_hash : sha256_hex(request.body);
+  http::HeaderList headers_to_sign = request.headers;
+  if (params.add_content_sha256_header)
+    set_header(headers_to_sign, "x-amz-content-sha256", payload_hash);
+  const CanonicalHeaders headers = canonical_headers(headers_to_sign);
   const std::string scope =
       amz_date.substr(0, 8) + "/" + params.region + "/" + params.service + "/aws4_request";
   std::string auth_query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" +
                            uri_encode(params.credentials.access_key_id + "/" + scope, false) +
-                           "&X-Amz-Date=" + amz_date + "&X-Amz-SignedHeaders=" + uri_encode(headers.names, false) +
-                           "&X-Amz-Expires=" + std::to_string(expires.count());
+                           "&X-Amz-Date=" + amz_date +
+                           "&X-Amz-SignedHeaders=" + uri_encode(headers.names, false);
+  if (expires.count() > 0) auth_query += "&X-Amz-Expires=" + std::to_string(expires.count());
   if (!params.credentials.session_token.empty())
     auth_query += "&X-Amz-Security-Token=" + uri_encode(params.credentials.session_token, false);
-  const std::string full_query = request.query.empty() ? auth_query : request.query + "&" + auth_query;
+  const std::string full_query =
+      request.query.empty() ? auth_query : request.query + "&" + auth_query;
   SigningResult result;
-  compute_signature(result, request, params, canonical_query(full_query), headers, payload_hash, amz_date);
+  compute_signature(result, request, params, canonical_query(full_query), headers, payload_hash,
+                    amz_date);
   signed_query = full_query + "&X-Amz-Signature=" + result.signature;
   return result;
 }

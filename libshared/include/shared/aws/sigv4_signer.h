@@ -15,8 +15,8 @@ namespace shared::aws {
 
 struct SignableRequest {
   std::string method = "GET";
-  std::string path = "/";  // as on the wire (already percent-encoded where needed)
-  std::string query;       // without '?', as on the wire
+  std::string path = "/";    // as on the wire (already percent-encoded where needed)
+  std::string query;         // without '?', as on the wire
   http::HeaderList headers;  // must include Host
   std::string body;
 };
@@ -26,8 +26,8 @@ struct SigningParams {
   std::string service;  // the signing name: "bedrock" for Bedrock Runtime, "dynamodb", ...
   Credentials credentials;
   std::chrono::system_clock::time_point time;
-  bool normalize_path = true;   // remove "." / ".." / empty segments (all services but S3)
-  bool add_content_sha256_header = false;  // x-amz-content-sha256 (S3 style)
+  bool normalize_path = true;  // remove "." / ".." / empty segments (all services but S3)
+  bool add_content_sha256_header = false;   // x-amz-content-sha256 (S3 style)
   std::optional<std::string> payload_hash;  // e.g. "UNSIGNED-PAYLOAD"; default: SHA-256 of body
 };
 
@@ -46,8 +46,10 @@ class SigV4Signer {
   static SigningResult sign(SignableRequest& request, const SigningParams& params);
 
   // Query-string signing (presigned URLs): returns the query to send, the request's own query
-  // followed by X-Amz-Algorithm, -Credential, -Date, -Expires, -Security-Token (with a session
-  // token), -SignedHeaders and -Signature. The request's headers are signed as given.
+  // followed by X-Amz-Algorithm, -Credential, -Date, -SignedHeaders, -Expires (left out when
+  // `expires` is 0, as aws-c-auth does), -Security-Token (with a session token) and -Signature.
+  // The request's headers are signed as given, plus x-amz-content-sha256 when
+  // add_content_sha256_header (the request must then carry that header with the payload hash).
   static SigningResult presign(const SignableRequest& request, const SigningParams& params,
                                std::chrono::seconds expires, std::string& signed_query);
 
