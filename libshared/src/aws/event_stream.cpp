@@ -55,7 +55,8 @@ EventStreamHeader EventStreamHeader::string(std::string name, std::string value)
 
 std::optional<std::string> EventStreamMessage::header(std::string_view name) const {
   for (const auto& h : headers)
-    if (h.name == name && (h.type == HeaderType::kString || h.type == HeaderType::kBytes)) return h.bytes_value;
+    if (h.name == name && (h.type == HeaderType::kString || h.type == HeaderType::kBytes))
+      return h.bytes_value;
   return std::nullopt;
 }
 
@@ -67,21 +68,33 @@ std::string encode_event_stream_message(const EventStreamMessage& message) {
     headers += static_cast<char>(h.type);
     switch (h.type) {
       case HeaderType::kBoolTrue:
-      case HeaderType::kBoolFalse: break;
-      case HeaderType::kByte: write_be(headers, static_cast<std::uint64_t>(h.int_value), 1); break;
-      case HeaderType::kInt16: write_be(headers, static_cast<std::uint64_t>(h.int_value), 2); break;
-      case HeaderType::kInt32: write_be(headers, static_cast<std::uint64_t>(h.int_value), 4); break;
+      case HeaderType::kBoolFalse:
+        break;
+      case HeaderType::kByte:
+        write_be(headers, static_cast<std::uint64_t>(h.int_value), 1);
+        break;
+      case HeaderType::kInt16:
+        write_be(headers, static_cast<std::uint64_t>(h.int_value), 2);
+        break;
+      case HeaderType::kInt32:
+        write_be(headers, static_cast<std::uint64_t>(h.int_value), 4);
+        break;
       case HeaderType::kInt64:
-      case HeaderType::kTimestamp: write_be(headers, static_cast<std::uint64_t>(h.int_value), 8); break;
+      case HeaderType::kTimestamp:
+        write_be(headers, static_cast<std::uint64_t>(h.int_value), 8);
+        break;
       case HeaderType::kBytes:
       case HeaderType::kString:
         write_be(headers, h.bytes_value.size(), 2);
         headers += h.bytes_value;
         break;
-      case HeaderType::kUuid: headers += h.bytes_value.substr(0, 16); break;
+      case HeaderType::kUuid:
+        headers += h.bytes_value.substr(0, 16);
+        break;
     }
   }
-  const std::uint32_t total = static_cast<std::uint32_t>(kPreludeBytes + headers.size() + message.payload.size() + 4);
+  const std::uint32_t total =
+      static_cast<std::uint32_t>(kPreludeBytes + headers.size() + message.payload.size() + 4);
   std::string out;
   out.reserve(total);
   write_be(out, total, 4);
@@ -97,6 +110,7 @@ EventStreamDecoder::Result EventStreamDecoder::feed(std::string_view bytes) {
   Result result;
   if (failed_) {
     result.error = failed_;
+    result.error_kind = failed_kind_;
     return result;
   }
   buffer_.append(bytes.data(), bytes.size());
@@ -106,19 +120,22 @@ EventStreamDecoder::Result EventStreamDecoder::feed(std::string_view bytes) {
     const std::uint32_t headers_length = read_u32(rest, 4);
     if (crc32(rest.substr(0, 8)) != read_u32(rest, 8)) {
       failed_ = "event stream: prelude CRC mismatch";
+      failed_kind_ = EventStreamErrorKind::kPreludeCrc;
       break;
     }
     if (total < kMinMessageBytes || total > limits_.max_message_bytes) {
       failed_ = "event stream: message length " + std::to_string(total) + " out of bounds";
+      failed_kind_ = EventStreamErrorKind::kLength;
       break;
     }
     if (headers_length > limits_.max_headers_bytes || headers_length > total - kMinMessageBytes) {
       failed_ = "event stream: headers length " + std::to_string(headers_length) + " out of bounds";
+      failed_kind_ = EventStreamErrorKind::kLength;
       break;
     }
     if (rest.size() < total) break;  // wait for the rest of the message
     EventStreamMessage message;
-    if (auto err = decode_one(rest.substr(0, total), message)) {
+    if (auto err = decode_one(rest.substr(0, total), message, failed_kind_)) {
       failed_ = err;
       break;
     }
@@ -131,12 +148,20 @@ EventStreamDecoder::Result EventStreamDecoder::feed(std::string_view bytes) {
     offset_ = 0;
   }
   result.error = failed_;
+  result.error_kind = failed_kind_;
   return result;
 }
 
-std::optional<std::string> EventStreamDecoder::decode_one(std::string_view frame, EventStreamMessage& out) const {
+std::optional<std::string> EventStreamDecoder::decode_one(std::string_view frame,
+                                                          EventStreamMessage& out,
+                                                          EventStreamErrorKind& kind) const {
   const std::size_t total = frame.size();
-  if (crc32(frame.substr(0, total - 4)) != read_u32(frame, total - 4)) return "event stream: message CRC mismatch";
+  if (crc32(frame.substr(0, total - 4)) != read_u32(frame, total - 4)) {
+    kind = EventStreamErrorKind::kMessageCrc;
+    return "event stream: message CRC mismatch";
+  }
+  // Past the CRCs, what can still be wrong is the header block itself.
+  kind = EventStreamErrorKind::kHeaders;
   const std::size_t headers_length = read_u32(frame, 4);
   std::string_view headers = frame.substr(kPreludeBytes, headers_length);
   std::size_t i = 0;
@@ -149,8 +174,12 @@ std::optional<std::string> EventStreamDecoder::decode_one(std::string_view frame
     i += name_length;
     const auto type = static_cast<unsigned char>(headers[i++]);
     switch (type) {
-      case 0: h.type = HeaderType::kBoolTrue; break;
-      case 1: h.type = HeaderType::kBoolFalse; break;
+      case 0:
+        h.type = HeaderType::kBoolTrue;
+        break;
+      case 1:
+        h.type = HeaderType::kBoolFalse;
+        break;
       case 2:
       case 3:
       case 4:
@@ -184,11 +213,14 @@ std::optional<std::string> EventStreamDecoder::decode_one(std::string_view frame
         h.type = HeaderType::kUuid;
         i += 16;
         break;
-      default: return "event stream: unknown header type " + std::to_string(type);
+      default:
+        return "event stream: unknown header type " + std::to_string(type);
     }
     out.headers.push_back(std::move(h));
   }
-  out.payload = std::string(frame.substr(kPreludeBytes + headers_length, total - kPreludeBytes - headers_length - 4));
+  out.payload = std::string(
+      frame.substr(kPreludeBytes + headers_length, total - kPreludeBytes - headers_length - 4));
+  kind = EventStreamErrorKind::kNone;
   return std::nullopt;
 }
 

@@ -53,6 +53,12 @@ std::uint32_t crc32(std::string_view data, std::uint32_t seed = 0);
 // Serialises a message (headers in the given order).
 std::string encode_event_stream_message(const EventStreamMessage& message);
 
+// Why a stream was refused: the prelude's CRC (it covers both lengths, so a corrupted length
+// shows here), the message CRC (headers or payload changed), a length out of bounds (with a valid
+// prelude CRC: the sender's framing is wrong or too big), or a malformed header block inside a
+// valid CRC.
+enum class EventStreamErrorKind { kNone, kPreludeCrc, kMessageCrc, kLength, kHeaders };
+
 class EventStreamDecoder {
  public:
   explicit EventStreamDecoder(EventStreamLimits limits = {}) : limits_(limits) {}
@@ -60,6 +66,7 @@ class EventStreamDecoder {
   struct Result {
     std::vector<EventStreamMessage> messages;  // complete messages found in this feed
     std::optional<std::string> error;          // the stream is corrupt; the decoder stays failed
+    EventStreamErrorKind error_kind = EventStreamErrorKind::kNone;
   };
 
   // Appends bytes and returns every message they complete. Never throws on bad input.
@@ -69,12 +76,14 @@ class EventStreamDecoder {
   bool failed() const { return failed_.has_value(); }
 
  private:
-  std::optional<std::string> decode_one(std::string_view frame, EventStreamMessage& out) const;
+  std::optional<std::string> decode_one(std::string_view frame, EventStreamMessage& out,
+                                        EventStreamErrorKind& kind) const;
 
   EventStreamLimits limits_;
   std::string buffer_;
   std::size_t offset_ = 0;
   std::optional<std::string> failed_;
+  EventStreamErrorKind failed_kind_ = EventStreamErrorKind::kNone;
 };
 
 // What a decoded message means to a client of an AWS event-stream API.
