@@ -19,13 +19,19 @@
 namespace shared::log {
 namespace {
 
+struct Secret {
+  std::string raw;
+  std::string json_escaped;  // how it reads inside a JSON string ("\n" for a newline, ...)
+};
+
 struct State {
   std::shared_mutex mutex;
   std::shared_ptr<spdlog::logger> logger;
   std::string service = "suite";
   bool json = true;
   std::atomic<int> min_level{static_cast<int>(Level::kInfo)};
-  std::vector<std::string> secrets;
+  // Longest first, so that a secret containing another is redacted whole.
+  std::vector<Secret> secrets;
 };
 
 State& state() {
@@ -59,12 +65,6 @@ Level parse_level(const std::string& s) {
   return Level::kInfo;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string now_iso8601() {
   using namespace std::chrono;
   const auto now = system_clock::now();
@@ -91,27 +91,95 @@ void redact_fields(nlohmann::json& j) {
   }
 }
 
-void redact_values(std::string& line, const std::vector<std::string>& secrets) {
+void replace_all(std::string& text, const std::string& needle) {
+  if (needle.size() < 4) return;  // too short to tell apart from ordinary text
+  size_t pos = 0;
+  while ((pos = text.find(needle, pos)) != std::string::npos) {
+    text.replace(pos, needle.size(), "[redacted]");
+    pos += 10;
+  }
+}
+
+void redact_values(std::string& text, const std::vector<Secret>& secrets) {
+  for (const auto& s : secrets) replace_all(text, s.raw);
+}
+
+void redact_values(nlohmann::json& j, const std::vector<Secret>& secrets) {
+  if (j.is_string()) {
+    redact_values(j.get_ref<std::string&>(), secrets);
+  } else if (j.is_structured()) {
+    for (auto& v : j) redact_values(v, secrets);
+  }
+}
+
+// The serialised line, in case a secret got into it some other way (a field name, a number's
+// text): the raw value and the form JSON serialisation gives it.
+void redact_serialised(std::string& line, const std::vector<Secret>& secrets) {
   for (const auto& s : secrets) {
-    if (s.size() < 4) continue;  // too short to tell apart from ordinary text
-    size_t pos = 0;
-    while ((pos = line.find(s, pos)) != std::string::npos) {
-      line.replace(pos, s.size(), "[redacted]");
-      pos += 10;
+    replace_all(line, s.raw);
+    if (s.json_escaped != s.raw) replace_all(line, s.json_escaped);
+  }
+}
+
+// Text lines escape control characters, so that a value such as a request path with %0A in it
+// cannot start a forged line.
+std::string escape_control(std::string_view text) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
     }
   }
+  return out;
+}
+
+std::string json_escaped(const std::string& raw) {
+  const std::string quoted =
+      nlohmann::json(raw).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return quoted.substr(1, quoted.size() - 2);
+}
+
+// Words of a field name: split at _ - . and spaces and where camelCase turns upper.
+std::vector<std::string> name_words(std::string_view name) {
+  std::vector<std::string> words;
+  std::string cur;
+  char prev = 0;
+  for (char c : name) {
+    const bool separator = c == '_' || c == '-' || c == '.' || c == ' ';
+    const bool camel_break = std::isupper(static_cast<unsigned char>(c)) &&
+                             std::islower(static_cast<unsigned char>(prev));
+    if ((separator || camel_break) && !cur.empty()) {
+      words.push_back(cur);
+      cur.clear();
+    }
+    if (!separator) cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    prev = c;
+  }
+  if (!cur.empty()) words.push_back(cur);
+  return words;
 }
 
 }  // namespace
 
 bool is_secret_field(std::string_view name) {
-  const std::string n = lower(name);
-  static const char* const kWords[] = {"authorization", "cookie",     "password", "secret",
-                                       "token",         "credential", "api_key",  "apikey",
-                                       "private_key",   "jwt"};
-  for (const char* w : kWords)
-    if (n.find(w) != std::string::npos) return true;
-  return n.size() > 4 && n.compare(n.size() - 4, 4, "_key") == 0;
+  static const std::set<std::string, std::less<>> kSecretWords = {
+      "token", "secret", "password", "passwd",     "passphrase",  "authorization", "cookie",
+      "key",   "apikey", "jwt",      "credential", "credentials", "signature"};
+  const auto words = name_words(name);
+  return !words.empty() && kSecretWords.count(words.back()) > 0;
 }
 
 void init(const LogConfig& config, std::string service) {
@@ -147,21 +215,33 @@ void add_secret(const std::string& value) {
   if (value.empty()) return;
   auto& s = state();
   std::unique_lock lock(s.mutex);
-  if (std::find(s.secrets.begin(), s.secrets.end(), value) == s.secrets.end())
-    s.secrets.push_back(value);
-  // Longest first so that a secret containing another is redacted whole.
+  for (const auto& secret : s.secrets)
+    if (secret.raw == value) return;
+  s.secrets.push_back(Secret{value, json_escaped(value)});
   std::sort(s.secrets.begin(), s.secrets.end(),
-            [](const auto& a, const auto& b) { return a.size() > b.size(); });
+            [](const auto& a, const auto& b) { return a.raw.size() > b.raw.size(); });
 }
 
 bool enabled(Level level) { return static_cast<int>(level) >= state().min_level.load(); }
 
-std::string format_line(Level level, std::string_view message, const nlohmann::json& fields_in) {
+void flush() {
+  std::shared_ptr<spdlog::logger> logger;
+  {
+    std::shared_lock lock(state().mutex);
+    logger = state().logger;
+  }
+  if (logger) logger->flush();
+}
+
+std::string format_line(Level level, std::string_view message_in, const nlohmann::json& fields_in) {
   auto& s = state();
   nlohmann::json fields = fields_in.is_object() ? fields_in : nlohmann::json::object();
   redact_fields(fields);
+  std::string message(message_in);
   std::string line;
   std::shared_lock lock(s.mutex);
+  redact_values(message, s.secrets);
+  redact_values(fields, s.secrets);
   if (s.json) {
     nlohmann::ordered_json j;
     j["ts"] = now_iso8601();
@@ -174,16 +254,18 @@ std::string format_line(Level level, std::string_view message, const nlohmann::j
     }
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
-    line = now_iso8601() + " " + level_name(level) + " " + s.service + " " + std::string(message);
-    if (!t_request_id.empty()) line += " request_id=" + t_request_id;
+    line =
+        now_iso8601() + " " + level_name(level) + " " + s.service + " " + escape_control(message);
+    if (!t_request_id.empty()) line += " request_id=" + escape_control(t_request_id);
     for (auto it = fields.begin(); it != fields.end(); ++it) {
-      line += " " + it.key() + "=" +
-              (it.value().is_string()
-                   ? it.value().get<std::string>()
-                   : it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      line += " " + escape_control(it.key()) + "=" +
+              escape_control(
+                  it.value().is_string()
+                      ? it.value().get<std::string>()
+                      : it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
   }
-  redact_values(line, s.secrets);
+  redact_serialised(line, s.secrets);
   return line;
 }
 
@@ -210,6 +292,8 @@ RequestScope::RequestScope(std::string request_id) : previous_(std::move(t_reque
 RequestScope::~RequestScope() { t_request_id = std::move(previous_); }
 
 const std::string& current_request_id() { return t_request_id; }
+
+void set_thread_request_id(std::string request_id) { t_request_id = std::move(request_id); }
 
 std::string new_request_id() {
   unsigned char bytes[12];

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -73,6 +74,91 @@ TEST_F(LoggingTest, RegisteredSecretValuesAreRedactedAnywhere) {
   auto v = lines();
   EXPECT_EQ(v[0]["msg"], "failed to sign with [redacted]");
   EXPECT_EQ(v[0]["detail"], "key=[redacted]!");
+}
+
+// The agent registers its publisher key, which may be a multi-line PEM private key: inside a
+// JSON string its newlines read "\n", so matching only the serialised line would miss it.
+TEST_F(LoggingTest, AMultiLinePemSecretIsRedactedWhereverItAppears) {
+  const std::string pem =
+      "-----BEGIN PRIVATE KEY-----\n"
+      "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgQ2TDrLxSOVnBTest\n"
+      "hRANCAATu4bTestKeyMaterialLine2ForRedactionOnlyNotARealKey0000\n"
+      "-----END PRIVATE KEY-----\n";
+  log::add_secret(pem);
+  log::error("cannot sign with " + pem,
+             {{"detail", "key was " + pem}, {"nested", {{"list", {1, "pem: " + pem}}}}});
+  const std::string raw = out_.str();
+  EXPECT_EQ(raw.find("QQgQ2TDrLxSOVnBTest"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("KeyMaterialLine2"), std::string::npos) << raw;
+  auto v = lines();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0]["msg"], "cannot sign with [redacted]");
+  EXPECT_EQ(v[0]["detail"], "key was [redacted]");
+  EXPECT_EQ(v[0]["nested"]["list"][1], "pem: [redacted]");
+}
+
+TEST_F(LoggingTest, ASecretWithQuotesAndBackslashesIsRedacted) {
+  const std::string secret = R"(pa"ss\wo\rd-with-quote")";
+  log::add_secret(secret);
+  log::warn("login", {{"detail", "used " + secret}});
+  const std::string raw = out_.str();
+  EXPECT_EQ(raw.find("wo\\\\rd"), std::string::npos) << raw;  // its JSON-escaped form
+  EXPECT_EQ(raw.find("wo\\rd"), std::string::npos) << raw;
+  EXPECT_EQ(lines()[0]["detail"], "used [redacted]");
+}
+
+TEST_F(LoggingTest, TextFormatEscapesControlCharactersSoNoLineCanBeForged) {
+  log::init(shared::LogConfig{"info", "text"}, "test");
+  log::info("request\nforged line", {{"path", "/a\n2024-01-01T00:00:00.000Z error test fake"},
+                                     {"agent", "tab\there\r\x01"}});
+  const std::string line = out_.str();
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;
+  EXPECT_NE(line.find("request\\nforged line"), std::string::npos) << line;
+  EXPECT_NE(line.find("path=/a\\n2024-01-01"), std::string::npos) << line;
+  EXPECT_NE(line.find("agent=tab\\there\\r\\x01"), std::string::npos) << line;
+}
+
+TEST(LoggingSecretFields, NamesThatAreOrEndInASecretWordAreSecret) {
+  for (const char* name : {"token",
+                           "session_token",
+                           "AWS_SESSION_TOKEN",
+                           "x-amz-security-token",
+                           "accessToken",
+                           "secret",
+                           "client_secret",
+                           "password",
+                           "db_password",
+                           "authorization",
+                           "Proxy-Authorization",
+                           "mercureAuthorization",
+                           "cookie",
+                           "Set-Cookie",
+                           "key",
+                           "private_key",
+                           "aws_secret_access_key",
+                           "X-Api-Key",
+                           "apiKey",
+                           "apikey",
+                           "jwt",
+                           "credentials",
+                           "signature"})
+    EXPECT_TRUE(log::is_secret_field(name)) << name;
+}
+
+TEST(LoggingSecretFields, CountsAndIdentifiersAreNotSecret) {
+  for (const char* name :
+       {"input_tokens", "output_tokens", "inputTokens", "tokens", "token_count", "max_tokens",
+        "key_id", "keys", "secret_arn", "monkey", "session_id", "path", "cookies_enabled"})
+    EXPECT_FALSE(log::is_secret_field(name)) << name;
+}
+
+TEST_F(LoggingTest, TokenCountsAreLoggedAndTokensAreNot) {
+  log::info("usage", {{"input_tokens", 12}, {"output_tokens", 34}, {"session_token", "abc"}});
+  auto v = lines();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0]["input_tokens"], 12);
+  EXPECT_EQ(v[0]["output_tokens"], 34);
+  EXPECT_EQ(v[0]["session_token"], "[redacted]");
 }
 
 TEST_F(LoggingTest, LevelFiltersLowerLines) {

@@ -1,5 +1,6 @@
 // Structured logs: one JSON line per event (or a readable text line with LOG_FORMAT=text),
-// stamped with the current request id, with secrets redacted by key name and by value.
+// stamped with the current request id, with secrets redacted by key name and by value. Whatever
+// the input, a line stays one line: control characters are escaped in both formats.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -17,10 +18,14 @@ void init(const LogConfig& config, std::string service);
 // Where lines go: stderr by default; tests capture them.
 void set_sink_for_tests(std::ostream* sink);
 
-// Values of these are replaced by "[redacted]" wherever they appear in a line.
+// Values of these are replaced by "[redacted]" wherever they appear in the message or a field
+// value, before the line is serialised (so a multi-line PEM key is matched too), and again in
+// the finished line, raw and in its JSON-escaped form.
 void add_secret(const std::string& value);
-// Field names that look secret (authorization, cookie, password, secret, token, *_key) are
-// always redacted.
+// Field names whose values are always redacted: names whose last word (split at _ - . and
+// camelCase) is token, secret, password, passwd, passphrase, authorization, cookie, key, apikey,
+// jwt, credential(s) or signature; "session_token", "X-Api-Key" and "accessToken" are, counts
+// such as "input_tokens" and identifiers such as "key_id" are not.
 bool is_secret_field(std::string_view name);
 
 void write(Level level, std::string_view message, nlohmann::json fields = nlohmann::json::object());
@@ -40,6 +45,8 @@ inline void error(std::string_view m, nlohmann::json f = nlohmann::json::object(
   write(Level::kError, m, std::move(f));
 }
 bool enabled(Level level);
+// Writes out what the sink buffers (before a process ends without running destructors).
+void flush();
 
 // Formats one line without writing it (what write() would print), for tests.
 std::string format_line(Level level, std::string_view message, const nlohmann::json& fields);
@@ -57,6 +64,9 @@ class RequestScope {
   std::string previous_;
 };
 const std::string& current_request_id();
+// For servers whose request has no single C++ scope (a hook at its start and another at its
+// end, on the same thread): sets the thread's request id; an empty id clears it.
+void set_thread_request_id(std::string request_id);
 std::string new_request_id();
 
 }  // namespace shared::log
