@@ -25,7 +25,6 @@ AgentConfig read_agent_config(const shared::ConfigSource& raw_source) {
   const shared::ConfigSource source =
       shared::aws::resolve_secret_settings(raw_source, {"MERCURE_PUBLISHER_JWT_KEY"});
   AgentConfig c;
-  c.source = source;
   c.log = shared::read_log_config(source);
   c.server = shared::http::read_server_config(source, "AGENT", "127.0.0.1:8000");
 

@@ -41,8 +41,6 @@ struct AgentConfig {
   engine::TurnSettings turns;
   tools::ToolLimits tools;
   api::ApiSettings api;
-  // The raw source, for parts configured by other libraries (the AWS settings).
-  shared::ConfigSource source;
 };
 
 AgentConfig read_agent_config(const shared::ConfigSource& source);

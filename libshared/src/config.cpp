@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 extern char** environ;
 
@@ -36,6 +38,29 @@ bool parse_int(const std::string& text, std::int64_t& out) {
 }
 
 }  // namespace
+
+std::string ConfigError::one_line(const std::string& text) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 std::string ListenAddress::to_string() const { return host + ":" + std::to_string(port); }
 
@@ -75,6 +100,10 @@ std::chrono::milliseconds parse_duration(const std::string& setting, const std::
     ms = v * 3'600'000;
   else
     throw ConfigError(setting, "unknown duration unit '" + unit + "' (use ms, s, m or h)");
+  // Past this a cast to int64 would be undefined, and no timeout needs it.
+  constexpr double kMaxMs = 100.0 * 365 * 24 * 3'600'000;
+  if (!(ms <= kMaxMs))
+    throw ConfigError(setting, "is too long (at most 100 years), got '" + t + "'");
   return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
 }
 
@@ -82,9 +111,12 @@ std::uint64_t parse_size(const std::string& setting, const std::string& text) {
   const std::string t = trim(text);
   size_t i = 0;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
-  std::int64_t n = 0;
-  if (!parse_int(t.substr(0, i), n) || n < 0)
+  const std::string digits = t.substr(0, i);
+  if (digits.empty())
     throw ConfigError(setting, "expected a size such as 65536, 64KiB or 1MiB, got '" + t + "'");
+  errno = 0;
+  const unsigned long long n = std::strtoull(digits.c_str(), nullptr, 10);
+  if (errno == ERANGE) throw ConfigError(setting, "is too large, got '" + t + "'");
   const std::string unit = upper(trim(t.substr(i)));
   std::uint64_t mult = 1;
   if (unit.empty() || unit == "B")
@@ -97,6 +129,8 @@ std::uint64_t parse_size(const std::string& setting, const std::string& text) {
     mult = 1024ull * 1024 * 1024;
   else
     throw ConfigError(setting, "unknown size unit '" + unit + "' (use KiB, MiB or GiB)");
+  if (n > std::numeric_limits<std::uint64_t>::max() / mult)
+    throw ConfigError(setting, "is too large, got '" + t + "'");
   return static_cast<std::uint64_t>(n) * mult;
 }
 
@@ -114,24 +148,35 @@ std::map<std::string, std::string> ConfigSource::parse_yaml_file(const std::stri
   if (root.IsNull()) return out;
   if (!root.IsMap())
     throw ConfigError("--config", "'" + path + "' must be a map of SETTING: value");
-  for (const auto& kv : root) {
-    const std::string key = upper(kv.first.as<std::string>());
-    const YAML::Node& v = kv.second;
-    if (v.IsScalar()) {
-      out[key] = v.as<std::string>();
-    } else if (v.IsSequence()) {
-      std::string joined;
-      for (const auto& item : v) {
-        if (!item.IsScalar()) throw ConfigError(key, "list items must be plain values");
-        if (!joined.empty()) joined += ",";
-        joined += item.as<std::string>();
+  // Every yaml-cpp call below can throw (a conversion the document does not allow): each such
+  // error becomes a ConfigError naming the file, never an exception main does not expect.
+  try {
+    for (const auto& kv : root) {
+      if (!kv.first.IsScalar())
+        throw ConfigError("--config",
+                          "'" + path + "' line " + std::to_string(kv.first.Mark().line + 1) +
+                              ": a setting name must be a plain word, not a list or map");
+      const std::string key = upper(kv.first.as<std::string>());
+      const YAML::Node& v = kv.second;
+      if (v.IsScalar()) {
+        out[key] = v.as<std::string>();
+      } else if (v.IsSequence()) {
+        std::string joined;
+        for (const auto& item : v) {
+          if (!item.IsScalar()) throw ConfigError(key, "list items must be plain values");
+          if (!joined.empty()) joined += ",";
+          joined += item.as<std::string>();
+        }
+        out[key] = joined;
+      } else if (v.IsNull()) {
+        out[key] = "";
+      } else {
+        throw ConfigError(key, "must be a plain value or a list, not a map");
       }
-      out[key] = joined;
-    } else if (v.IsNull()) {
-      out[key] = "";
-    } else {
-      throw ConfigError(key, "must be a plain value or a list, not a map");
     }
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("--config", "'" + path + "' cannot be read as settings: " + e.msg +
+                                      " at line " + std::to_string(e.mark.line + 1));
   }
   return out;
 }

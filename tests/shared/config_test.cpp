@@ -72,6 +72,52 @@ TEST(ConfigSource, NestedMapIsRefusedWithTheSettingName) {
   std::remove(path.c_str());
 }
 
+// yaml-cpp throws its own exceptions for documents it parses but cannot convert (a list or map
+// as a key): main catches ConfigError only, so anything else would abort the process.
+TEST(ConfigSource, ANonScalarKeyIsAConfigErrorNamingTheFile) {
+  const auto list_key = write_temp("APP_LISTEN: 0.0.0.0:9000\n? [a, b]\n: 1\n");
+  EXPECT_EQ(error_of([&] { ConfigSource::from(list_key, nullptr); }),
+            "--config: '" + list_key +
+                "' line 2: a setting name must be a plain word, not a list or map");
+  std::remove(list_key.c_str());
+  const auto map_key = write_temp("{x: 1}: 2\n");
+  EXPECT_EQ(
+      error_of([&] { ConfigSource::from(map_key, nullptr); }),
+      "--config: '" + map_key + "' line 1: a setting name must be a plain word, not a list or map");
+  std::remove(map_key.c_str());
+}
+
+TEST(ConfigSource, AValueWithNewlinesKeepsTheErrorOnOneLine) {
+  const auto path = write_temp("AGENT_THREADS: |\n  12\n  13\n");
+  const auto source = ConfigSource::from(path, nullptr);
+  EXPECT_EQ(error_of([&] { source.integer("AGENT_THREADS", 8, 1, 64); }),
+            "AGENT_THREADS: expected a whole number, got '12\\n13\\n'");
+  std::remove(path.c_str());
+  EXPECT_EQ(shared::ConfigError("X", "bad\r\tvalue\x01").what(),
+            std::string("X: bad\\r\\tvalue\\x01"));
+}
+
+TEST(ConfigSource, SizesThatWouldOverflowAreRefused) {
+  const std::uint64_t max = ~0ull;
+  ConfigSource s = src({{"A", "17179869184GiB"},  // 2^34 GiB = 2^64 bytes: wraps to 0
+                        {"B", "99999999999999999999999"},
+                        {"C", "16GiB"}});
+  EXPECT_EQ(error_of([&] { s.size("A", 0, 0, max); }), "A: is too large, got '17179869184GiB'");
+  EXPECT_EQ(error_of([&] { s.size("B", 0, 0, max); }),
+            "B: is too large, got '99999999999999999999999'");
+  EXPECT_EQ(s.size("C", 0, 0, max), 16ull << 30);
+}
+
+TEST(ConfigSource, DurationsTooLongForMillisecondsAreRefused) {
+  using namespace std::chrono_literals;
+  ConfigSource s = src({{"A", "99999999999999999999h"}, {"B", "3000000000000000000000ms"}});
+  const auto forever = std::chrono::milliseconds::max();
+  EXPECT_EQ(error_of([&] { s.duration("A", 0ms, 0ms, forever); }),
+            "A: is too long (at most 100 years), got '99999999999999999999h'");
+  EXPECT_EQ(error_of([&] { s.duration("B", 0ms, 0ms, forever); }),
+            "B: is too long (at most 100 years), got '3000000000000000000000ms'");
+}
+
 TEST(ConfigSource, BadListenAddressNamesTheSetting) {
   ConfigSource s = src({{"HUB_LISTEN", "localhost"}});
   EXPECT_EQ(error_of([&] { s.listen("HUB_LISTEN", "0.0.0.0:3701"); }),

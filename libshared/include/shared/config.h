@@ -13,14 +13,16 @@
 
 namespace shared {
 
-// A bad or missing setting. what() is one line: "SETTING: why".
+// A bad or missing setting. what() is one line: "SETTING: why"; control characters from the
+// offending value (a newline in a YAML block scalar) are escaped so that it stays one line.
 class ConfigError : public std::runtime_error {
  public:
   ConfigError(const std::string& setting, const std::string& why)
-      : std::runtime_error(setting + ": " + why), setting_(setting) {}
+      : std::runtime_error(one_line(setting + ": " + why)), setting_(setting) {}
   const std::string& setting() const { return setting_; }
 
  private:
+  static std::string one_line(const std::string& text);
   std::string setting_;
 };
 
@@ -49,12 +51,12 @@ class ConfigSource {
   std::int64_t integer(const std::string& name, std::int64_t fallback, std::int64_t min,
                        std::int64_t max) const;
   bool boolean(const std::string& name, bool fallback) const;
-  // Durations accept "250ms", "5s", "2m", "1h" or a bare number of seconds.
+  // Durations accept "250ms", "5s", "2m", "1h" or a bare number of seconds (up to 100 years).
   std::chrono::milliseconds duration(const std::string& name, std::chrono::milliseconds fallback,
                                      std::chrono::milliseconds min = std::chrono::milliseconds(0),
                                      std::chrono::milliseconds max = std::chrono::hours(24 *
                                                                                         365)) const;
-  // Sizes accept "512", "64KiB", "1MiB", "2GiB" (KB/MB also read as 1024-based).
+  // Sizes accept "512", "64KiB", "1MiB", "2GiB" (KB/MB also read as 1024-based), up to 2^64-1.
   std::uint64_t size(const std::string& name, std::uint64_t fallback, std::uint64_t min,
                      std::uint64_t max) const;
   std::string one_of(const std::string& name, const std::string& fallback,
