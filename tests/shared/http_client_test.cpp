@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <set>
@@ -38,6 +40,20 @@ class LocalServer {
       std::this_thread::sleep_for(1500ms);
       res.set_content("late", "text/plain");
     });
+    // One piece of the body, then nothing until the test ends (or 10 s pass).
+    server.Get("/stall", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("text/plain",
+                                       [this](size_t offset, httplib::DataSink& sink) {
+                                         if (offset == 0) {
+                                           sink.write("first\n", 6);
+                                           return true;
+                                         }
+                                         std::unique_lock lock(mutex);
+                                         cv.wait_for(lock, 10s, [this] { return closing; });
+                                         sink.done();
+                                         return true;
+                                       });
+    });
     server.Get("/stream", [](const httplib::Request&, httplib::Response& res) {
       res.set_chunked_content_provider("text/plain", [](size_t offset, httplib::DataSink& sink) {
         if (offset >= 5 * 6) {
@@ -54,6 +70,11 @@ class LocalServer {
     while (!server.is_running()) std::this_thread::sleep_for(1ms);
   }
   ~LocalServer() {
+    {
+      std::lock_guard lock(mutex);
+      closing = true;
+    }
+    cv.notify_all();
     server.stop();
     thread.join();
   }
@@ -65,7 +86,53 @@ class LocalServer {
   int port = 0;
   std::thread thread;
   std::mutex mutex;
+  std::condition_variable cv;
+  bool closing = false;
   std::set<int> remote_ports;
+};
+
+// A certificate and key made with the openssl command for this test, removed afterwards.
+class TestCertificate {
+ public:
+  // subject_alt_name as openssl's -addext takes it, such as "IP:127.0.0.1" or "DNS:x.example".
+  TestCertificate(const std::string& common_name, const std::string& subject_alt_name) {
+    char tmpl[] = "/tmp/http_client_test_tls_XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    const std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=" + common_name +
+        " -addext subjectAltName=" + subject_alt_name + " -keyout " + key() + " -out " + cert() +
+        " >/dev/null 2>&1";
+    ok_ = std::system(cmd.c_str()) == 0;
+  }
+  ~TestCertificate() { std::filesystem::remove_all(dir_); }
+  bool ok() const { return ok_; }
+  std::string cert() const { return dir_ + "/cert.pem"; }
+  std::string key() const { return dir_ + "/key.pem"; }
+
+ private:
+  std::string dir_;
+  bool ok_ = false;
+};
+
+class LocalTlsServer {
+ public:
+  explicit LocalTlsServer(const TestCertificate& c) : server(c.cert().c_str(), c.key().c_str()) {
+    server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("secret", "text/plain");
+    });
+    port = server.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { server.listen_after_bind(); });
+    while (!server.is_running()) std::this_thread::sleep_for(1ms);
+  }
+  ~LocalTlsServer() {
+    server.stop();
+    thread.join();
+  }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port) + "/"; }
+
+  httplib::SSLServer server;
+  int port = 0;
+  std::thread thread;
 };
 
 TEST(HttpClient, SendsHeadersAndBodyAndReadsTheResponse) {
@@ -161,37 +228,136 @@ TEST(HttpClient, CallerCanAbortAStream) {
 
 TEST(HttpClient, TlsCertificatesAreVerified) {
   // A self-signed certificate made for this test: the client must refuse it by default.
-  const std::string dir = "/tmp/http_client_test_tls_" + std::to_string(::getpid());
-  const std::string cmd =
-      "mkdir -p " + dir +
-      " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 " +
-      "-addext subjectAltName=IP:127.0.0.1 -keyout " + dir + "/key.pem -out " + dir +
-      "/cert.pem >/dev/null 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  httplib::SSLServer tls((dir + "/cert.pem").c_str(), (dir + "/key.pem").c_str());
-  tls.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("secret", "text/plain");
-  });
-  const int port = tls.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { tls.listen_after_bind(); });
-  while (!tls.is_running()) std::this_thread::sleep_for(1ms);
-  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/";
+  TestCertificate cert("127.0.0.1", "IP:127.0.0.1");
+  ASSERT_TRUE(cert.ok());
+  LocalTlsServer tls(cert);
   {
     HttpClient strict;
     try {
-      strict.send({.url = url});
+      strict.send({.url = tls.url()});
       ADD_FAILURE() << "a self-signed certificate was accepted";
     } catch (const TransportError& e) {
       EXPECT_EQ(e.kind(), TransportError::Kind::kTls) << e.what();
     }
   }
   {
-    HttpClient trusting({.ca_file = dir + "/cert.pem"});
-    EXPECT_EQ(trusting.send({.url = url}).body, "secret");
+    HttpClient trusting({.ca_file = cert.cert()});
+    EXPECT_EQ(trusting.send({.url = tls.url()}).body, "secret");
   }
-  tls.stop();
-  t.join();
-  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(HttpClient, ATrustedCertificateForAnotherHostNameIsRefused) {
+  // Trusted (it is its own CA here) but issued to another name than the one connected to.
+  TestCertificate cert("other.example", "DNS:other.example");
+  ASSERT_TRUE(cert.ok());
+  LocalTlsServer tls(cert);
+  HttpClient client({.ca_file = cert.cert()});
+  try {
+    client.send({.url = tls.url()});
+    FAIL() << "a certificate for other.example was accepted for 127.0.0.1";
+  } catch (const TransportError& e) {
+    EXPECT_EQ(e.kind(), TransportError::Kind::kTls) << e.what();
+  }
+}
+
+TEST(HttpClient, AStreamThatStallsEndsWithATimeout) {
+  LocalServer s;
+  HttpClient client;
+  std::string received;
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    client.send({.url = s.url("/stall"),
+                 .timeout = 0ms,  // no limit on the whole exchange: only the stall ends it
+                 .stall_timeout = 1s,
+                 .on_body = [&](std::string_view piece) {
+                   received += piece;
+                   return true;
+                 }});
+    FAIL() << "a stalled stream did not time out";
+  } catch (const TransportError& e) {
+    EXPECT_EQ(e.kind(), TransportError::Kind::kTimeout) << e.what();
+  }
+  EXPECT_EQ(received, "first\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
+// libcurl is C: an exception must not unwind through it. The client catches it inside the
+// callback, aborts the transfer and rethrows it from send(), and the handle is freed (LeakSanitizer
+// fails this test if it is not).
+TEST(HttpClient, AnExceptionFromTheBodyCallbackComesOutOfSendUnchanged) {
+  LocalServer s;
+  HttpClient client;
+  try {
+    client.send({.url = s.url("/stream"), .on_body = [](std::string_view) -> bool {
+                   throw std::domain_error("the consumer gave up");
+                 }});
+    FAIL() << "the exception was swallowed";
+  } catch (const std::domain_error& e) {
+    EXPECT_STREQ(e.what(), "the consumer gave up");
+  }
+  EXPECT_EQ(client.send({.url = s.url("/hello")}).status, 200);  // still usable
+}
+
+TEST(HttpClient, AnExceptionFromTheHeadersCallbackComesOutOfSendUnchanged) {
+  LocalServer s;
+  HttpClient client;
+  int body_calls = 0;
+  try {
+    client.send({.url = s.url("/stream"),
+                 .on_body =
+                     [&](std::string_view) {
+                       ++body_calls;
+                       return true;
+                     },
+                 .on_headers =
+                     [](long, const shared::http::HeaderList&) {
+                       throw std::out_of_range("unexpected status");
+                     }});
+    FAIL() << "the exception was swallowed";
+  } catch (const std::out_of_range& e) {
+    EXPECT_STREQ(e.what(), "unexpected status");
+  }
+  EXPECT_EQ(body_calls, 0);
+  // A body that comes in one piece, where on_headers runs after curl has returned.
+  try {
+    client.send({.url = s.url("/hello"), .on_headers = [](long, const shared::http::HeaderList&) {
+                   throw std::out_of_range("after the fact");
+                 }});
+    FAIL() << "the exception was swallowed";
+  } catch (const std::out_of_range& e) {
+    EXPECT_STREQ(e.what(), "after the fact");
+  }
+}
+
+// Proxies are not configured anywhere, so the environment's must not be used either: the
+// environment is read only by the config.
+TEST(HttpClient, ProxyEnvironmentVariablesAreIgnored) {
+  LocalServer s;
+  // Nothing listens on the "proxy": a client that used it would fail to connect.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  const std::string proxy = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  for (const char* name : {"http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"})
+    ::setenv(name, proxy.c_str(), 1);
+  ::unsetenv("NO_PROXY");
+  ::unsetenv("no_proxy");
+  HttpClient client;
+  std::string error;
+  long status = 0;
+  try {
+    status = client.send({.url = s.url("/hello"), .connect_timeout = 2s}).status;
+  } catch (const TransportError& e) {
+    error = e.what();
+  }
+  for (const char* name : {"http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"})
+    ::unsetenv(name);
+  EXPECT_EQ(status, 200) << error;
 }
 
 TEST(UrlEncoding, RoundTripsReservedCharacters) {

@@ -1,5 +1,6 @@
 // An HTTP client on libcurl: connect and total timeouts, a stall timeout for streams, a
-// streaming body callback, connection reuse across calls, TLS verification always on.
+// streaming body callback, connection reuse across calls, TLS verification always on, and
+// direct connections only (the proxy environment variables libcurl would read are ignored).
 // Thread-safe: concurrent send() calls each borrow their own handle from a small pool.
 #pragma once
 
@@ -27,7 +28,9 @@ struct ClientRequest {
   std::chrono::milliseconds timeout{30'000};   // whole exchange; 0 = none (streams)
   std::chrono::milliseconds stall_timeout{0};  // abort if no byte arrives for this long; 0 = none
   // Called for each piece of the body as it arrives; return false to abort. When set, the
-  // response's body stays empty. Called only for the final response (not 1xx).
+  // response's body stays empty. Called only for the final response (not 1xx). An exception it
+  // throws aborts the transfer and comes out of send() as it was thrown (so does one from
+  // on_headers).
   std::function<bool(std::string_view)> on_body;
   // Called once the status line and headers are in, before the body.
   std::function<void(long status, const HeaderList& headers)> on_headers;
