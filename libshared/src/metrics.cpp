@@ -61,6 +61,8 @@ std::string escape_help(const std::string& h) {
   return out;
 }
 
+// Prometheus data model: metric names match [a-zA-Z_:][a-zA-Z0-9_:]*, label names
+// [a-zA-Z_][a-zA-Z0-9_]*, and label names starting with __ are reserved for Prometheus itself.
 void check_name(const std::string& name) {
   if (name.empty()) throw std::invalid_argument("metric name is empty");
   for (size_t i = 0; i < name.size(); ++i) {
@@ -68,6 +70,24 @@ void check_name(const std::string& name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
                     (i > 0 && c >= '0' && c <= '9');
     if (!ok) throw std::invalid_argument("invalid metric name: " + name);
+  }
+}
+
+void check_label_names(const std::string& metric, const Labels& labels, bool histogram) {
+  for (const auto& [label, value] : labels) {
+    (void)value;
+    bool ok = !label.empty();
+    for (size_t i = 0; ok && i < label.size(); ++i) {
+      const char c = label[i];
+      ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+           (i > 0 && c >= '0' && c <= '9');
+    }
+    if (!ok) throw std::invalid_argument("invalid label name '" + label + "' on metric " + metric);
+    if (label.rfind("__", 0) == 0)
+      throw std::invalid_argument("label names starting with __ are reserved: " + label);
+    // A histogram's buckets carry "le" themselves.
+    if (histogram && label == "le")
+      throw std::invalid_argument("a histogram cannot have a label named le: " + metric);
   }
 }
 
@@ -127,9 +147,9 @@ std::vector<double> latency_buckets() {
 
 MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const std::string& help,
                                                  Type type) {
-  check_name(name);
   auto it = families_.find(name);
   if (it == families_.end()) {
+    check_name(name);
     it = families_.emplace(name, Family{type, help, {}, {}, {}}).first;
   } else if (it->second.type != type) {
     throw std::invalid_argument("metric " + name + " already registered with another type");
@@ -141,27 +161,37 @@ Counter& MetricsRegistry::counter(const std::string& name, const std::string& he
                                   const Labels& labels) {
   std::lock_guard lock(mutex_);
   auto& f = family(name, help, Type::kCounter);
-  auto& slot = f.counters[labels];
-  if (!slot) slot = std::make_unique<Counter>();
-  return *slot;
+  auto it = f.counters.find(labels);
+  if (it == f.counters.end()) {
+    // Checked once per new series: lookups of existing ones stay cheap on the request path.
+    check_label_names(name, labels, false);
+    it = f.counters.emplace(labels, std::make_unique<Counter>()).first;
+  }
+  return *it->second;
 }
 
 Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help,
                               const Labels& labels) {
   std::lock_guard lock(mutex_);
   auto& f = family(name, help, Type::kGauge);
-  auto& slot = f.gauges[labels];
-  if (!slot) slot = std::make_unique<Gauge>();
-  return *slot;
+  auto it = f.gauges.find(labels);
+  if (it == f.gauges.end()) {
+    check_label_names(name, labels, false);
+    it = f.gauges.emplace(labels, std::make_unique<Gauge>()).first;
+  }
+  return *it->second;
 }
 
 Histogram& MetricsRegistry::histogram(const std::string& name, const std::string& help,
                                       const std::vector<double>& bounds, const Labels& labels) {
   std::lock_guard lock(mutex_);
   auto& f = family(name, help, Type::kHistogram);
-  auto& slot = f.histograms[labels];
-  if (!slot) slot = std::make_unique<Histogram>(bounds);
-  return *slot;
+  auto it = f.histograms.find(labels);
+  if (it == f.histograms.end()) {
+    check_label_names(name, labels, true);
+    it = f.histograms.emplace(labels, std::make_unique<Histogram>(bounds)).first;
+  }
+  return *it->second;
 }
 
 std::string MetricsRegistry::render() const {

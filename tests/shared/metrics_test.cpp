@@ -65,6 +65,28 @@ TEST(Metrics, NameReusedWithAnotherTypeIsRefused) {
   EXPECT_THROW(r.histogram("h", "a", {1, 1}), std::invalid_argument);
 }
 
+TEST(Metrics, MetricNamesFollowThePrometheusRules) {
+  shared::MetricsRegistry r;
+  EXPECT_NO_THROW(r.counter("http_requests_total", "a"));
+  EXPECT_NO_THROW(r.gauge("job:queue_depth:max", "a"));  // colons: recording-rule style
+  EXPECT_NO_THROW(r.gauge("_private2", "a"));
+  for (const char* bad : {"", "2xx_total", "has space", "dash-ed", "dot.ted", "ünïcode"})
+    EXPECT_THROW(r.counter(bad, "a"), std::invalid_argument) << bad;
+}
+
+TEST(Metrics, LabelNamesFollowThePrometheusRules) {
+  shared::MetricsRegistry r;
+  EXPECT_NO_THROW(r.counter("a_total", "a", {{"status_code", "200"}, {"_x9", "y"}}));
+  for (const char* bad : {"", "9lives", "has-dash", "has space", "job:name", "__reserved"})
+    EXPECT_THROW(r.counter("b_total", "b", {{bad, "v"}}), std::invalid_argument) << bad;
+  // A histogram's bucket series already carry le.
+  EXPECT_THROW(r.histogram("c_seconds", "c", {1}, {{"le", "1"}}), std::invalid_argument);
+  EXPECT_NO_THROW(r.counter("d_total", "d", {{"le", "1"}}));
+  // A refused series is not rendered.
+  EXPECT_EQ(r.render().find("__reserved"), std::string::npos);
+  EXPECT_EQ(r.render().find("9lives"), std::string::npos);
+}
+
 TEST(Metrics, ConcurrentIncrementsAreNotLost) {
   shared::MetricsRegistry r;
   auto& c = r.counter("hits_total", "hits");
