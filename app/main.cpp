@@ -41,5 +41,6 @@ int main(int argc, char** argv) {
   signals.on_shutdown([&] { service.stop(); });
   const bool drained = service.serve();
   shared::log::info("stopped", {{"drained", drained}});
+  if (!drained) shared::abandon_in_flight_work_and_exit(0);  // threads still use the service
   return 0;
 }

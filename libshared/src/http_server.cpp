@@ -7,7 +7,11 @@
 namespace shared::http {
 namespace {
 
+// The request a worker thread is serving: opened by the pre-routing handler (or, for a request
+// the library refuses before routing, by the error handler or the logger) and closed by the
+// logger once the response is written. Its id is the thread's log request id meanwhile.
 struct RequestContext {
+  bool open = false;
   std::string request_id;
   std::chrono::steady_clock::time_point started;
 };
@@ -58,6 +62,32 @@ const char* status_code_name(int status) {
     default:
       return status >= 500 ? "internal" : "error";
   }
+}
+
+// The method as a metric label: the library fills it in from the request line before it checks
+// it, so a refused request could otherwise add a series per made-up method.
+std::string method_label(const std::string& method) {
+  static const char* const kKnown[] = {"GET",     "HEAD",    "POST",  "PUT",   "DELETE",
+                                       "CONNECT", "OPTIONS", "TRACE", "PATCH", "PRI"};
+  for (const char* known : kKnown)
+    if (method == known) return method;
+  return "OTHER";
+}
+
+std::string request_id_for(const httplib::Request& req) {
+  std::string id = req.get_header_value("X-Request-Id");
+  return plausible_request_id(id) ? id : log::new_request_id();
+}
+
+void open_request(std::string id) {
+  log::set_thread_request_id(id);
+  t_context = RequestContext{true, std::move(id), std::chrono::steady_clock::now()};
+}
+
+void close_request() {
+  t_context.open = false;
+  t_context.request_id.clear();
+  log::set_thread_request_id("");
 }
 
 }  // namespace
@@ -113,7 +143,15 @@ HttpService::HttpService(std::string name, ServerConfig config, MetricsRegistry&
   install_defaults();
 }
 
-HttpService::~HttpService() { stop(); }
+HttpService::~HttpService() {
+  stop();
+  // After serve() gave up, requests may still be running on the listener's threads: wait for
+  // them, so that no thread outlives the object it uses.
+  if (listener_.joinable()) {
+    wait_for_listener(std::chrono::steady_clock::time_point::max());
+    listener_.join();
+  }
+}
 
 void HttpService::add_readiness_check(std::string name, ReadinessCheck check) {
   readiness_.emplace_back(std::move(name), std::move(check));
@@ -130,18 +168,14 @@ void HttpService::install_defaults() {
   // (measured: ~40 ms per request on keep-alive connections without it).
   server_.set_tcp_nodelay(true);
 
-  auto& requests_total =
-      metrics_.counter("http_requests_total", "HTTP requests served", {{"service", name_}});
-  auto& duration = metrics_.histogram("http_request_duration_seconds", "HTTP request duration",
-                                      latency_buckets(), {{"service", name_}});
-  (void)requests_total;
-  (void)duration;
+  // Registered now so that /metrics shows the (empty) histogram from the start; the request
+  // counter's series carry method and status and appear with the first request.
+  metrics_.histogram("http_request_duration_seconds", "HTTP request duration", latency_buckets(),
+                     {{"service", name_}});
 
   server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    std::string id = req.get_header_value("X-Request-Id");
-    if (!plausible_request_id(id)) id = log::new_request_id();
-    t_context = RequestContext{id, std::chrono::steady_clock::now()};
-    res.set_header("X-Request-Id", id);
+    open_request(request_id_for(req));
+    res.set_header("X-Request-Id", t_context.request_id);
     // Limits the compiled library cannot be told about: header count and total header size, and
     // chunked request bodies, whose length the library does not bound before buffering.
     std::size_t header_bytes = 0;
@@ -175,7 +209,6 @@ void HttpService::install_defaults() {
 
   server_.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        log::RequestScope scope(t_context.request_id);
         try {
           std::rethrow_exception(ep);
         } catch (const HttpError& e) {
@@ -189,7 +222,13 @@ void HttpService::install_defaults() {
         }
       });
 
-  server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  server_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    // The library refused this request before routing (a bad request line, a URI over its
+    // limit): it is a request of its own, not the one this thread served last.
+    if (!t_context.open) {
+      open_request(request_id_for(req));
+      res.set_header("X-Request-Id", t_context.request_id);
+    }
     if (!res.body.empty()) return;
     std::string message = status_code_name(res.status);
     for (auto& c : message) c = c == '_' ? ' ' : c;
@@ -197,18 +236,19 @@ void HttpService::install_defaults() {
   });
 
   server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    if (!t_context.open) open_request(request_id_for(req));
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_context.started).count();
     metrics_
-        .counter(
-            "http_requests_total", "HTTP requests served",
-            {{"service", name_}, {"method", req.method}, {"status", std::to_string(res.status)}})
+        .counter("http_requests_total", "HTTP requests served",
+                 {{"service", name_},
+                  {"method", method_label(req.method)},
+                  {"status", std::to_string(res.status)}})
         .inc();
     metrics_
         .histogram("http_request_duration_seconds", "HTTP request duration", latency_buckets(),
                    {{"service", name_}})
         .observe(seconds);
-    log::RequestScope scope(t_context.request_id);
     if (req.path != "/healthz" && req.path != "/metrics" && req.path != "/readyz") {
       log::info("request", {{"method", req.method},
                             {"path", req.path},
@@ -216,6 +256,7 @@ void HttpService::install_defaults() {
                             {"duration_ms", static_cast<std::int64_t>(seconds * 1000)},
                             {"remote", req.remote_addr}});
     }
+    close_request();
   });
 
   server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
@@ -253,27 +294,46 @@ int HttpService::bind() {
 }
 
 bool HttpService::serve() {
-  std::thread listener([this] {
+  listener_ = std::thread([this] {
     server_.listen_after_bind();
     std::lock_guard lock(mutex_);
     finished_ = true;
     cv_.notify_all();
   });
   log::info("listening", {{"address", config_.listen.host + ":" + std::to_string(port_)}});
-  std::unique_lock lock(mutex_);
-  cv_.wait(lock, [this] { return finished_ || stopping_.load(); });
-  if (!finished_) {
-    const auto deadline = stop_requested_at_ + config_.drain_timeout;
-    if (!cv_.wait_until(lock, deadline, [this] { return finished_; })) {
-      log::warn("drain time ran out with requests in flight",
-                {{"drain_ms", static_cast<std::int64_t>(config_.drain_timeout.count())}});
-      lock.unlock();
-      listener.detach();
-      return false;
-    }
+  std::chrono::steady_clock::time_point deadline;
+  {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [this] { return finished_ || stopping_.load(); });
+    deadline = stop_requested_at_ + config_.drain_timeout;
   }
-  lock.unlock();
-  listener.join();
+  if (!wait_for_listener(deadline)) {
+    // The listener stays joinable: the destructor waits for it, and a main that must stop now
+    // calls abandon_in_flight_work_and_exit() before destroying anything.
+    log::warn("drain time ran out with requests in flight",
+              {{"drain_ms", static_cast<std::int64_t>(config_.drain_timeout.count())}});
+    return false;
+  }
+  listener_.join();
+  return true;
+}
+
+bool HttpService::wait_for_listener(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  while (!finished_) {
+    if (stopping_.load()) {
+      // The library ignores stop() until its accept loop runs; a stop that came earlier (a
+      // signal during start-up) is repeated until the loop has seen it. Repeating it later
+      // is harmless: the socket is already closed.
+      lock.unlock();
+      server_.stop();
+      lock.lock();
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return finished_;
+    cv_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(20)),
+                   [this] { return finished_; });
+  }
   return true;
 }
 

@@ -2,6 +2,9 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "shared/logging.h"
 
@@ -32,11 +35,22 @@ ShutdownSignal::~ShutdownSignal() {
 }
 
 void ShutdownSignal::on_shutdown(std::function<void()> callback) {
-  std::lock_guard lock(mutex_);
-  callbacks_.push_back(std::move(callback));
+  {
+    std::lock_guard lock(mutex_);
+    if (!fired_) {
+      callbacks_.push_back(std::move(callback));
+      return;
+    }
+  }
+  callback();
 }
 
 void ShutdownSignal::trigger() { run_callbacks(); }
+
+bool ShutdownSignal::fired() const {
+  std::lock_guard lock(mutex_);
+  return fired_;
+}
 
 void ShutdownSignal::run_callbacks() {
   std::vector<std::function<void()>> callbacks;
@@ -44,9 +58,17 @@ void ShutdownSignal::run_callbacks() {
     std::lock_guard lock(mutex_);
     if (fired_) return;
     fired_ = true;
-    callbacks = callbacks_;
+    callbacks.swap(callbacks_);
   }
   for (auto& cb : callbacks) cb();
+}
+
+void abandon_in_flight_work_and_exit(int status) {
+  log::warn("exiting with requests still in flight", {{"status", status}});
+  log::flush();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  _exit(status);
 }
 
 }  // namespace shared

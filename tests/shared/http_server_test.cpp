@@ -1,10 +1,17 @@
 #include "shared/http_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <future>
+#include <sstream>
 #include <thread>
+
+#include "shared/logging.h"
 
 namespace {
 
@@ -202,23 +209,204 @@ TEST(HttpService, StopLetsTheInFlightRequestFinishAndRefusesNewOnes) {
 TEST(HttpService, DrainTimeoutGivesUpOnARequestThatDoesNotFinish) {
   auto config = test_config();
   config.drain_timeout = 200ms;
-  RunningService s(config);
+  auto s = std::make_unique<RunningService>(config);
   std::promise<void> entered;
   std::atomic<bool> release{false};
-  s.service->routes().Get("/stuck", [&](const httplib::Request&, httplib::Response& res) {
+  std::atomic<bool> handler_done{false};
+  s->service->routes().Get("/stuck", [&](const httplib::Request&, httplib::Response& res) {
     entered.set_value();
     while (!release) std::this_thread::sleep_for(10ms);
     res.set_content("late", "text/plain");
+    handler_done = true;
   });
-  s.start();
-  auto in_flight = std::async(std::launch::async, [&] { return s.client().Get("/stuck"); });
+  s->start();
+  auto in_flight = std::async(std::launch::async, [&] { return s->client().Get("/stuck"); });
   entered.get_future().wait();
   const auto t0 = std::chrono::steady_clock::now();
-  s.service->stop();
-  EXPECT_FALSE(s.done.get());
+  s->service->stop();
+  EXPECT_FALSE(s->done.get());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_FALSE(handler_done) << "serve() waited for the stuck request";
+  // The request's thread still uses the service: destroying it waits for that thread rather
+  // than freeing what it uses (AddressSanitizer reports the use-after-free otherwise).
+  auto destroyed = std::async(std::launch::async, [&] { s.reset(); });
+  EXPECT_EQ(destroyed.wait_for(300ms), std::future_status::timeout)
+      << "the service was destroyed while a request thread was still using it";
   release = true;
-  in_flight.wait();
+  destroyed.get();
+  EXPECT_TRUE(handler_done);
+  auto r = in_flight.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "late");
+}
+
+// A signal during start-up stops the service before serve() runs (the library ignores a stop
+// that comes before its accept loop).
+TEST(HttpService, StopBeforeServeReturnsAtOnceAsDrained) {
+  RunningService s;
+  s.port = s.service->bind();
+  s.service->stop();
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(s.service->serve());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_FALSE(s.client().Get("/healthz")) << "still accepting after stop";
+}
+
+TEST(HttpService, HeaderBytesOverTheLimitAre431) {
+  auto config = test_config();
+  config.max_header_bytes = 1024;
+  RunningService s(config);
+  s.start();
+  auto big = s.client().Get("/healthz", {{"X-Big", std::string(2000, 'b')}});
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 431);
+  EXPECT_EQ(body_of(big)["error"]["code"], "headers_too_large");
+  auto fits = s.client().Get("/healthz", {{"X-Big", std::string(500, 'b')}});
+  ASSERT_TRUE(fits);
+  EXPECT_EQ(fits->status, 200);
+}
+
+TEST(HttpService, NoRequestCounterSeriesWithoutMethodAndStatus) {
+  RunningService s;
+  s.start();
+  auto m = s.client().Get("/metrics");
+  ASSERT_TRUE(m);
+  // The duration histogram is there from the start, with nothing in it yet.
+  EXPECT_NE(m->body.find("http_request_duration_seconds_count{service=\"test\"} 0\n"),
+            std::string::npos)
+      << m->body;
+  std::istringstream lines(m->body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("http_requests_total", 0) == 0) {
+      EXPECT_NE(line.find("method="), std::string::npos) << "a series never incremented: " << line;
+    }
+  }
+}
+
+// Lines written to the log while the test runs; read them after the service is gone, so that no
+// request thread is still writing.
+class CapturedLog {
+ public:
+  CapturedLog() {
+    shared::log::init(shared::LogConfig{"info", "json"}, "test");
+    shared::log::set_sink_for_tests(&out_);
+  }
+  ~CapturedLog() { shared::log::set_sink_for_tests(nullptr); }
+  std::vector<nlohmann::json> lines() const {
+    std::vector<nlohmann::json> v;
+    std::istringstream in(out_.str());
+    for (std::string line; std::getline(in, line);) v.push_back(nlohmann::json::parse(line));
+    return v;
+  }
+  std::vector<nlohmann::json> lines_with(const std::string& msg) const {
+    std::vector<nlohmann::json> v;
+    for (auto& l : lines())
+      if (l["msg"] == msg) v.push_back(l);
+    return v;
+  }
+
+ private:
+  std::ostringstream out_;
+};
+
+TEST(HttpService, LinesAHandlerLogsCarryTheRequestId) {
+  CapturedLog log;
+  std::string generated;
+  {
+    RunningService s;
+    s.service->routes().Get("/work", [](const httplib::Request&, httplib::Response& res) {
+      shared::log::info("turn started", {{"turn_id", "t1"}});
+      res.set_content("ok", "text/plain");
+    });
+    s.start();
+    auto given = s.client().Get("/work", {{"X-Request-Id", "req-from-app-1"}});
+    ASSERT_TRUE(given);
+    auto fresh = s.client().Get("/work");
+    ASSERT_TRUE(fresh);
+    generated = fresh->get_header_value("X-Request-Id");
+    ASSERT_EQ(generated.size(), 24u);
+  }
+  const auto handler_lines = log.lines_with("turn started");
+  ASSERT_EQ(handler_lines.size(), 2u);
+  EXPECT_EQ(handler_lines[0]["request_id"], "req-from-app-1");
+  EXPECT_EQ(handler_lines[1]["request_id"], generated);
+  const auto access = log.lines_with("request");
+  ASSERT_EQ(access.size(), 2u);
+  EXPECT_EQ(access[0]["request_id"], "req-from-app-1");
+  EXPECT_EQ(access[1]["request_id"], generated);
+  // Lines written outside a request (start and stop) carry none.
+  for (const auto& l : log.lines_with("listening")) EXPECT_FALSE(l.contains("request_id"));
+}
+
+// What one raw request on a new connection gets back (status line and headers).
+std::string raw_exchange(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "";
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  (void)!::write(fd, request.data(), request.size());
+  std::string reply;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) reply.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return reply;
+}
+
+std::string header_of(const std::string& reply, const std::string& name) {
+  const auto at = reply.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  const auto start = at + 4 + name.size();
+  return reply.substr(start, reply.find("\r\n", start) - start);
+}
+
+// The library answers some requests itself before any hook of ours (a request line it cannot
+// parse): their access line and duration must be their own, not left over from the request the
+// same thread served before.
+TEST(HttpService, ARequestRefusedBeforeRoutingGetsItsOwnIdAndDuration) {
+  CapturedLog log;
+  double duration_sum = 0;
+  std::uint64_t duration_count = 0;
+  std::string refused_id;
+  {
+    auto config = test_config();
+    config.threads = 1;  // both requests on the same worker thread
+    RunningService s(config);
+    s.start();
+    auto first = s.client().Get("/healthz", {{"X-Request-Id", "first-request"}});
+    ASSERT_TRUE(first);
+    std::this_thread::sleep_for(300ms);
+    const std::string reply = raw_exchange(s.port, "NOT A REQUEST\r\n\r\n");
+    ASSERT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply;
+    refused_id = header_of(reply, "X-Request-Id");
+    EXPECT_EQ(refused_id.size(), 24u) << reply;
+    s.service->stop();
+    s.done.wait();
+    auto& h = s.metrics.histogram("http_request_duration_seconds", "HTTP request duration",
+                                  shared::latency_buckets(), {{"service", "test"}});
+    duration_sum = h.sum();
+    duration_count = h.count();
+    // The made-up method "NOT" is not a label value of its own.
+    const std::string rendered = s.metrics.render();
+    EXPECT_EQ(rendered.find("method=\"NOT\""), std::string::npos) << rendered;
+    EXPECT_NE(
+        rendered.find("http_requests_total{method=\"OTHER\",service=\"test\",status=\"400\"} 1"),
+        std::string::npos)
+        << rendered;
+  }
+  EXPECT_EQ(duration_count, 2u);
+  EXPECT_LT(duration_sum, 0.25) << "the refused request was timed from the previous request";
+  const auto access = log.lines_with("request");
+  ASSERT_EQ(access.size(), 1u);
+  EXPECT_EQ(access[0]["status"], 400);
+  EXPECT_EQ(access[0]["request_id"], refused_id);
+  EXPECT_LT(access[0]["duration_ms"].get<int>(), 250);
 }
 
 TEST(HttpService, ParseJsonBodyRefusesNonJson) {

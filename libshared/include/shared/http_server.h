@@ -1,6 +1,11 @@
 // An HTTP service on cpp-httplib with what every executable needs: JSON errors, body and header
-// limits, request ids, access logs, /healthz, /readyz, /metrics, and a graceful stop that stops
-// accepting, lets in-flight requests finish and gives up after the drain time.
+// limits, request ids (on every log line written while a request is served), access logs,
+// /healthz, /readyz, /metrics, and a graceful stop that stops accepting, lets in-flight requests
+// finish and gives up after the drain time.
+//
+// The library (Debian's 0.11.4) reads a request's headers without a bound on their count or
+// total size before any hook runs; the limits here are checked after. A service on it must be
+// reachable only from trusted peers on localhost (the agent, behind the app).
 #pragma once
 
 #include <httplib.h>
@@ -61,7 +66,9 @@ class HttpService {
   int bind();
   int port() const { return port_; }
   // Serves until stop(); returns true when every in-flight request finished within the drain
-  // time.
+  // time. On false the requests still running keep their threads: the destructor waits for
+  // them, so a main that must end now calls shared::abandon_in_flight_work_and_exit() instead of
+  // returning. A stop() that came before serve() (a signal during start-up) is honoured.
   bool serve();
   // Stops accepting and starts draining; safe from any thread, more than once.
   void stop();
@@ -69,6 +76,9 @@ class HttpService {
 
  private:
   void install_defaults();
+  // Repeats the library's stop until the listener thread has ended, or the deadline passes
+  // (false).
+  bool wait_for_listener(std::chrono::steady_clock::time_point deadline);
 
   std::string name_;
   ServerConfig config_;
@@ -81,6 +91,7 @@ class HttpService {
   bool finished_ = false;
   std::chrono::steady_clock::time_point stop_requested_at_{};
   std::vector<std::pair<std::string, ReadinessCheck>> readiness_;
+  std::thread listener_;
 };
 
 }  // namespace shared::http
