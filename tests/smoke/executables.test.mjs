@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -25,8 +25,13 @@ function freePort() {
   });
 }
 
-function start(name, env) {
-  const child = spawn(path.join(bin, name, name), [], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function sanitizerEnv() {
+  return { ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? '', UBSAN_OPTIONS: process.env.UBSAN_OPTIONS ?? '' };
+}
+
+function start(name, env, { cwd, bare = false } = {}) {
+  const childEnv = bare ? env : { PATH: process.env.PATH, ...env };
+  const child = spawn(path.join(bin, name, name), [], { env: childEnv, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -52,9 +57,21 @@ function baseEnv(dir) {
     MERCURE_SUBSCRIBER_JWT_KEY: 'smoke-test-subscriber-key-0123456789abcdef',
     AGENT_SQLITE_PATH: path.join(dir, 'agent.db'),
     AGENT_MODEL_PROVIDER: 'demo',
-    ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? '',
-    UBSAN_OPTIONS: process.env.UBSAN_OPTIONS ?? '',
+    ...sanitizerEnv(),
   };
+}
+
+// Whether the process's main thread blocks SIGTERM yet (bit 15 of SigBlk): from then on the
+// executable's own shutdown handling owns the signal. Before it, the default action would kill
+// it, which no program can prevent.
+function blocksSigterm(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const mask = /^SigBlk:\s*([0-9a-f]+)/m.exec(status);
+    return mask !== null && (BigInt(`0x${mask[1]}`) & (1n << 14n)) !== 0n;
+  } catch {
+    return false;
+  }
 }
 
 for (const exe of executables) {
@@ -108,3 +125,68 @@ for (const exe of executables) {
     }
   });
 }
+
+for (const exe of executables) {
+  // A SIGTERM while the executable is still building its parts (ECS stops a task that is
+  // starting): it must not be lost, and the process must not hang until SIGKILL.
+  test(`${exe.name}: a SIGTERM during start-up, before it is healthy, still ends it with exit 0`, async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), `smoke-${exe.name}-`));
+    const port = await freePort();
+    const proc = start(exe.name, { ...baseEnv(dir), [exe.listen]: `127.0.0.1:${port}` });
+    try {
+      const spawned = Date.now();
+      while (!blocksSigterm(proc.child.pid) && Date.now() - spawned < 10000) {
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(blocksSigterm(proc.child.pid), `never blocked SIGTERM; output:\n${proc.output()}`);
+      proc.child.kill('SIGTERM');
+      const t0 = Date.now();
+      const { code, signal } = await Promise.race([
+        proc.exited,
+        new Promise((r) => setTimeout(() => r({ code: 'still running', signal: null }), 5000)),
+      ]);
+      assert.equal(signal, null, `killed by ${signal}; output:\n${proc.output()}`);
+      assert.equal(code, 0, `after SIGTERM during start-up: ${code}; output:\n${proc.output()}`);
+      assert.ok(Date.now() - t0 < 5000);
+    } finally {
+      proc.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+// DESIGN §3 defaults with nothing set but the listen address (the defaults bind 8080 and 3701,
+// which another process on this machine may hold).
+for (const exe of executables.filter((e) => e.name !== 'agent')) {
+  test(`${exe.name}: starts with an empty environment and stops on SIGTERM`, async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), `smoke-${exe.name}-`));
+    const port = await freePort();
+    const proc = start(exe.name, { [exe.listen]: `127.0.0.1:${port}`, ...sanitizerEnv() }, { cwd: dir, bare: true });
+    try {
+      const health = await waitHealthy(port, proc);
+      assert.equal(health.status, 200);
+      proc.child.kill('SIGTERM');
+      const { code, signal } = await proc.exited;
+      assert.equal(signal, null, proc.output());
+      assert.equal(code, 0, proc.output());
+    } finally {
+      proc.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+// A key has no default: with an empty environment the agent refuses to start, with the one-line
+// configuration error naming the setting.
+test('agent: with an empty environment it stops at start naming MERCURE_PUBLISHER_JWT_KEY', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'smoke-agent-'));
+  const port = await freePort();
+  const proc = start('agent', { AGENT_LISTEN: `127.0.0.1:${port}`, ...sanitizerEnv() }, { cwd: dir, bare: true });
+  try {
+    const { code } = await proc.exited;
+    assert.equal(code, 2, proc.output());
+    assert.equal(proc.output(), 'agent: configuration error: MERCURE_PUBLISHER_JWT_KEY: is required but not set\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
