@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  # build
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  # build (ccache: the build scripts use it when present; clang-format/clang-tidy: style checks)
+  build-essential cmake ninja-build pkg-config git ca-certificates ccache clang-format clang-tidy
   # libraries
   libboost1.81-dev libcpp-httplib-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev libhiredis-dev zlib1g-dev
@@ -35,19 +35,30 @@ for p in "${APT_PACKAGES[@]}"; do
   fi
 done
 
+# Keeps package scripts from starting services (nginx, redis) during the install: the tests
+# start their own on free ports. The file is ours only when it carries this marker; it is
+# removed on every exit, failed installs included, and a copy an interrupted older run left
+# behind is removed on the next run.
+policy_marker="# written by agent-suite scripts/setup.sh"
+remove_policy() { $SUDO rm -f /usr/sbin/policy-rc.d; }
+if [ -f /usr/sbin/policy-rc.d ] && grep -qxF "$policy_marker" /usr/sbin/policy-rc.d; then
+  log "removing the /usr/sbin/policy-rc.d an interrupted run left behind"
+  remove_policy
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
-  # Keep package scripts from starting services (nginx, redis) during the install: the tests
-  # start their own on free ports.
-  policy_added=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    trap remove_policy EXIT
+    printf '#!/bin/sh\n%s\nexit 101\n' "$policy_marker" | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d
-    policy_added=1
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  if [ -n "$policy_added" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+  if [ -f /usr/sbin/policy-rc.d ] && grep -qxF "$policy_marker" /usr/sbin/policy-rc.d; then
+    remove_policy
+    trap - EXIT
+  fi
 else
   log "Debian packages: all present"
 fi

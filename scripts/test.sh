@@ -10,7 +10,14 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 build=build/test
-cmake -S . -B "$build" -G Ninja \
+# ccache (installed by setup.sh) makes a rebuild after a branch switch cheap; relative paths
+# under this folder let clones in other folders share its cache.
+launcher=()
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B "$build" -G Ninja "${launcher[@]}" \
   -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
   -DSUITE_SANITIZE=ON -DSUITE_BUILD_TESTS=ON -DSUITE_BUILD_BENCHMARKS=ON >/dev/null
 ninja -C "$build"
