@@ -11,13 +11,16 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::optional<std::vector<std::string>> string_list(const nlohmann::json& mercure, const char* name) {
+std::optional<std::vector<std::string>> string_list(const nlohmann::json& mercure,
+                                                    const char* name) {
   auto it = mercure.find(name);
   if (it == mercure.end() || it->is_null()) return std::nullopt;
-  if (!it->is_array()) throw std::invalid_argument(std::string("mercure.") + name + " must be an array");
+  if (!it->is_array())
+    throw std::invalid_argument(std::string("mercure.") + name + " must be an array");
   std::vector<std::string> out;
   for (const auto& v : *it) {
-    if (!v.is_string()) throw std::invalid_argument(std::string("mercure.") + name + " must hold strings");
+    if (!v.is_string())
+      throw std::invalid_argument(std::string("mercure.") + name + " must hold strings");
     out.push_back(v.get<std::string>());
   }
   return out;
@@ -29,11 +32,13 @@ std::optional<std::string> cookie_value(std::string_view header, std::string_vie
   std::size_t start = 0;
   while (start < header.size()) {
     const std::size_t semi = header.find(';', start);
-    const std::string_view pair = trim(header.substr(start, semi == std::string_view::npos ? header.npos : semi - start));
+    const std::string_view pair =
+        trim(header.substr(start, semi == std::string_view::npos ? header.npos : semi - start));
     const std::size_t eq = pair.find('=');
     if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == name) {
       std::string_view value = trim(pair.substr(eq + 1));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
       return std::string(value);
     }
     if (semi == std::string_view::npos) break;
@@ -55,7 +60,8 @@ MercureClaims read_mercure_claims(const nlohmann::json& claims) {
   MercureClaims out;
   if (auto exp = claims.find("exp"); exp != claims.end() && exp->is_number()) {
     out.expires_at = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(exp->get<double>())));
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::duration<double>(exp->get<double>())));
   }
   auto mercure = claims.find("mercure");
   if (mercure == claims.end() || mercure->is_null()) return out;
@@ -77,8 +83,10 @@ std::shared_ptr<const MercureClaims> Authorizer::remembered(const std::string& t
   return it->second.claims;
 }
 
-void Authorizer::remember(const std::string& token, std::shared_ptr<const MercureClaims> claims) const {
-  const auto valid_until = claims->expires_at ? *claims->expires_at + leeway_ : std::chrono::system_clock::time_point::max();
+void Authorizer::remember(const std::string& token,
+                          std::shared_ptr<const MercureClaims> claims) const {
+  const auto valid_until = claims->expires_at ? *claims->expires_at + leeway_
+                                              : std::chrono::system_clock::time_point::max();
   std::lock_guard lock(cache_mutex_);
   if (cache_.size() >= kCacheCapacity) cache_.erase(cache_.begin());
   cache_.insert_or_assign(token, Remembered{std::move(claims), valid_until});
@@ -105,7 +113,8 @@ AuthorizationResult Authorizer::verify(const std::string& token) const {
 
 AuthorizationResult Authorizer::authorize(const AuthorizationInput& input) const {
   if (!input.authorization_headers.empty()) {
-    if (input.authorization_headers.size() != 1) return {nullptr, "more than one Authorization header"};
+    if (input.authorization_headers.size() != 1)
+      return {nullptr, "more than one Authorization header"};
     const std::string& header = input.authorization_headers.front();
     constexpr std::string_view kBearer = "Bearer ";
     if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
@@ -113,7 +122,12 @@ AuthorizationResult Authorizer::authorize(const AuthorizationInput& input) const
     }
     return verify(header.substr(kBearer.size()));
   }
-  if (input.query_token) return verify(*input.query_token);
+  if (!input.query_tokens.empty()) {
+    // As the reference hub: the parameter given twice is ambiguous, not "the first one wins".
+    if (input.query_tokens.size() != 1)
+      return {nullptr, "more than one authorization query parameter"};
+    return verify(input.query_tokens.front());
+  }
   auto cookie = cookie_value(input.cookie_header, cookie_name_);
   if (!cookie) return {};
   // Cross-site request forgery cannot happen with safe methods; a POST must come from an allowed

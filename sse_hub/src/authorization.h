@@ -3,11 +3,10 @@
 // origin), verifies it and reads the `mercure` claim.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -27,7 +26,7 @@ struct MercureClaims {
 // What the authorizer reads from a request; filled by the HTTP layer.
 struct AuthorizationInput {
   std::vector<std::string> authorization_headers;  // every Authorization header
-  std::optional<std::string> query_token;          // the `authorization` query parameter
+  std::vector<std::string> query_tokens;           // every `authorization` query parameter
   std::string cookie_header;                       // Cookie headers joined with "; "
   std::string origin;
   std::string referer;
@@ -36,7 +35,7 @@ struct AuthorizationInput {
 
 struct AuthorizationResult {
   std::shared_ptr<const MercureClaims> claims;  // null and no error: no token (anonymous)
-  std::string error;                    // non-empty: refuse with 401
+  std::string error;                            // non-empty: refuse with 401
   bool ok() const { return error.empty(); }
 };
 

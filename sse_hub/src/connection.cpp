@@ -1,15 +1,16 @@
 #include "connection.h"
 
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
-
-#include <array>
 
 #include "event_loop.h"
 #include "hub_context.h"
 #include "mercure_endpoints.h"
+#include "redis_bridge.h"
 #include "shared/logging.h"
 
 namespace hub {
@@ -26,9 +27,22 @@ constexpr std::size_t kMaxBuffersPerWrite = 64;
 // leave an idle subscriber holding a large array.
 constexpr std::size_t kQueueCapacityToKeep = 16;
 
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
 const std::shared_ptr<const std::string>& heartbeat_chunk() {
   static const auto chunk = std::make_shared<const std::string>(http_chunk(":\n"));
   return chunk;
+}
+
+const std::shared_ptr<const std::string>& final_chunk() {
+  static const auto chunk = std::make_shared<const std::string>("0\r\n\r\n");
+  return chunk;
+}
+
+bool expects_continue(const http::request_parser<http::string_body>& parser) {
+  const auto& request = parser.get();
+  return request.version() >= 11 &&
+         boost::beast::iequals(request[http::field::expect], "100-continue");
 }
 
 }  // namespace
@@ -38,7 +52,8 @@ struct Connection::Reader {
   std::optional<http::request_parser<http::string_body>> parser;
 };
 
-Connection::Connection(asio::ip::tcp::socket socket, EventLoop& loop) : socket_(std::move(socket)), loop_(loop) {}
+Connection::Connection(asio::ip::tcp::socket socket, EventLoop& loop)
+    : socket_(std::move(socket)), loop_(loop) {}
 
 Connection::~Connection() {
   if (state_ != State::kClosed) close();
@@ -59,7 +74,39 @@ void Connection::read_request() {
   reader_->parser.emplace();
   reader_->parser->header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
   reader_->parser->body_limit(config.max_update_bytes);
-  deadline_ = std::chrono::steady_clock::now() + (first ? config.read_timeout : config.idle_timeout);
+  deadline_ =
+      std::chrono::steady_clock::now() + (first ? config.read_timeout : config.idle_timeout);
+  // The head first: a client that sent Expect: 100-continue waits for an answer before its body
+  // (curl and libcurl wait a second for it).
+  http::async_read_header(
+      socket_, reader_->buffer, *reader_->parser,
+      [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+}
+
+void Connection::on_header(error_code ec) {
+  if (state_ == State::kClosed) return;
+  if (ec || reader_->parser->is_done()) {
+    on_read(ec);
+    return;
+  }
+  if (!expects_continue(*reader_->parser)) {
+    read_body();
+    return;
+  }
+  // The body limit was checked on the head's Content-Length: a body too large has been refused
+  // (413) before this point, without a 100 Continue.
+  asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                    [self = shared_from_this()](error_code write_ec, std::size_t) {
+                      if (self->state_ == State::kClosed) return;
+                      if (write_ec) {
+                        self->close();
+                        return;
+                      }
+                      self->read_body();
+                    });
+}
+
+void Connection::read_body() {
   http::async_read(socket_, reader_->buffer, *reader_->parser,
                    [self = shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
 }
@@ -71,8 +118,8 @@ void Connection::on_read(error_code ec) {
       respond(text_error(413, "Request Entity Too Large"), false);
     } else if (ec == http::error::header_limit) {
       respond(text_error(431, "Request Header Fields Too Large"), false);
-    } else if (ec.category() == http::make_error_code(http::error::end_of_stream).category() && ec != http::error::end_of_stream &&
-               ec != http::error::partial_message) {
+    } else if (ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+               ec != http::error::end_of_stream && ec != http::error::partial_message) {
       respond(text_error(400, "Bad Request"), false);
     } else {
       close();
@@ -81,24 +128,61 @@ void Connection::on_read(error_code ec) {
   }
   http::request<http::string_body> request = reader_->parser->release();
   const bool keep_alive = request.keep_alive() && !loop_.hub().stopping.load();
+  const bool with_body = request.method() != http::verb::head;
   RequestOutcome outcome;
   try {
     outcome = handle_request(request, loop_);
   } catch (const std::exception& e) {
-    shared::log::error("request failed", {{"error", e.what()}, {"target", std::string(request.target())}});
+    shared::log::error("request failed",
+                       {{"error", e.what()}, {"target", std::string(request.target())}});
+    outcome = RequestOutcome{};
     outcome.response = text_error(500, "Internal Server Error");
   }
   if (outcome.stream) {
     begin_stream(std::move(*outcome.stream));
+  } else if (outcome.pending) {
+    await_redis(std::move(*outcome.pending), keep_alive && !closing_);
   } else {
-    respond(outcome.response, keep_alive && !closing_);
+    respond(outcome.response, keep_alive && !closing_, with_body);
   }
 }
 
-void Connection::respond(const HttpResponse& response, bool keep_alive) {
+void Connection::respond(const HttpResponse& response, bool keep_alive, bool with_body) {
   state_ = State::kResponding;
   keep_alive_ = keep_alive;
-  enqueue(std::make_shared<const std::string>(render(response, keep_alive)));
+  enqueue(std::make_shared<const std::string>(render(response, keep_alive, with_body)));
+}
+
+void Connection::await_redis(PendingPublish pending, bool keep_alive) {
+  state_ = State::kResponding;
+  keep_alive_ = keep_alive;
+  RedisBridge& redis = *loop_.hub().redis;
+  // Runs on the Redis writer's thread, within HUB_REDIS_TIMEOUT: it only posts the answer back to
+  // this connection's loop. The connection is moved into the posted handler, so that it is never
+  // released (nor destroyed) on the writer's thread.
+  auto done = [self = shared_from_this(), accepted = render(pending.accepted, keep_alive),
+               refused = render(pending.refused, keep_alive)](bool written) mutable {
+    asio::io_context& context = self->loop_.context();
+    asio::post(context, [self = std::move(self), written,
+                         bytes = written ? std::move(accepted) : std::move(refused)]() mutable {
+      self->on_redis_answer(written, std::move(bytes));
+    });
+  };
+  if (!redis.publish(pending.update, std::move(done))) {
+    shared::log::warn("publish refused: Redis is down or its queue is full",
+                      {{"id", pending.update.id}});
+    enqueue(std::make_shared<const std::string>(render(pending.refused, keep_alive)));
+  }
+}
+
+void Connection::on_redis_answer(bool written, std::string response) {
+  if (state_ == State::kClosed) return;
+  if (written) {
+    loop_.hub().metrics.published.inc();
+  } else {
+    shared::log::warn("publish failed: Redis did not take it in time");
+  }
+  enqueue(std::make_shared<const std::string>(std::move(response)));
 }
 
 void Connection::begin_stream(StreamStart start) {
@@ -110,10 +194,13 @@ void Connection::begin_stream(StreamStart start) {
   subscriber_->sink = this;
   info_ = std::move(start.info);
   expires_at_ = start.expires_at;
+  chunked_ = start.chunked;
   loop_.index().add(subscriber_.get());
   loop_.hub().metrics.subscribers.inc();
+  head_unsent_ = true;
   enqueue(std::make_shared<const std::string>(std::move(start.head)));
-  // The replay may exceed the queue bound: it was asked for, and it is written at the socket's pace.
+  // The replay may exceed the queue bound: it was asked for, and it is written at the socket's
+  // pace.
   for (auto& update : start.replay) enqueue(update->frame);
   last_write_ = std::chrono::steady_clock::now();
   if (info_) loop_.hub().subscriptions.add(info_);
@@ -121,7 +208,7 @@ void Connection::begin_stream(StreamStart start) {
 }
 
 void Connection::deliver(const UpdatePtr& update) {
-  if (state_ != State::kStreaming || closing_) return;
+  if (state_ != State::kStreaming || closing_ || ending_) return;
   // Frames are shared with every other subscriber, so a queue slot costs a pointer; the bounds are
   // on how far this subscriber may fall behind: a number of updates and what they weigh (a
   // single update larger than the byte bound still goes to a subscriber that is keeping up).
@@ -130,8 +217,13 @@ void Connection::deliver(const UpdatePtr& update) {
   if (queued >= config.subscriber_queue ||
       (queued > 0 && queued_bytes_ + update->frame->size() > config.subscriber_queue_bytes)) {
     loop_.hub().metrics.dropped_slow.inc();
-    shared::log::warn("slow subscriber dropped", {{"subscriber", subscriber_->id}, {"reason", "queue_full"}});
-    close_soon();
+    shared::log::warn("slow subscriber dropped",
+                      {{"subscriber", subscriber_->id}, {"reason", "queue_full"}});
+    // What is already on its way is finished, the rest forgotten, and the stream ended properly:
+    // the client resumes from the last complete event it got. If it reads nothing more, the
+    // write timeout closes the connection.
+    discard_unsent();
+    end_stream();
     return;
   }
   enqueue(update->frame);
@@ -143,6 +235,16 @@ void Connection::enqueue(std::shared_ptr<const std::string> bytes) {
   if (!writing_) write_queued();
 }
 
+asio::const_buffer Connection::wire_bytes(std::size_t i) const {
+  const std::string& bytes = *queue_[i];
+  if (chunked_ || state_ != State::kStreaming || (i == queue_head_ && head_unsent_)) {
+    return {bytes.data(), bytes.size()};
+  }
+  // "<hex size>\r\n<payload>\r\n": the payload alone, still shared with the other subscribers.
+  const std::size_t start = bytes.find('\n') + 1;
+  return {bytes.data() + start, bytes.size() - start - 2};
+}
+
 void Connection::write_queued() {
   const std::size_t available = queue_.size() - queue_head_;
   const std::size_t count = std::min(available, kMaxBuffersPerWrite);
@@ -152,16 +254,12 @@ void Connection::write_queued() {
   write_started_ = std::chrono::steady_clock::now();
   auto done = [self = shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); };
   if (count == 1) {  // the usual case for a subscriber that keeps up: no buffer list to allocate
-    const auto& bytes = queue_[queue_head_];
-    asio::async_write(socket_, asio::buffer(bytes->data(), bytes->size()), std::move(done));
+    asio::async_write(socket_, wire_bytes(queue_head_), std::move(done));
     return;
   }
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    const auto& bytes = queue_[queue_head_ + i];
-    buffers.emplace_back(bytes->data(), bytes->size());
-  }
+  for (std::size_t i = 0; i < count; ++i) buffers.push_back(wire_bytes(queue_head_ + i));
   asio::async_write(socket_, buffers, std::move(done));
 }
 
@@ -177,6 +275,7 @@ void Connection::on_written(error_code ec) {
     queue_[queue_head_ + i].reset();
   }
   queue_head_ += in_flight_;
+  if (in_flight_ > 0) head_unsent_ = false;
   in_flight_ = 0;
   last_write_ = std::chrono::steady_clock::now();
   if (queue_head_ == queue_.size()) {
@@ -191,12 +290,33 @@ void Connection::on_written(error_code ec) {
   if (state_ == State::kResponding) {
     if (keep_alive_ && !closing_) {
       read_request();
-    } else {
-      error_code ignored;
-      socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-      close();
+      return;
     }
+  } else if (!(state_ == State::kStreaming && ending_)) {
+    return;  // a stream with nothing queued: wait for the next update
   }
+  // The answer, or the ended stream, is out: the connection is done.
+  error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  close();
+}
+
+void Connection::end_stream() {
+  if (state_ != State::kStreaming || ending_ || closing_) return;
+  ending_ = true;
+  if (chunked_) {
+    enqueue(final_chunk());
+  } else if (!writing_) {
+    // An HTTP/1.0 stream ends with the connection. Never closed right here: the caller may be
+    // walking the loop's subscribers or connections.
+    close_soon();
+  }
+}
+
+void Connection::discard_unsent() {
+  const std::size_t keep = queue_head_ + (writing_ ? in_flight_ : 0);
+  for (std::size_t i = keep; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->size();
+  queue_.resize(keep);
 }
 
 void Connection::watch_for_close() {
@@ -234,14 +354,16 @@ Connection::SweepAction Connection::on_sweep(std::chrono::steady_clock::time_poi
   if (writing_ && now - write_started_ > config.write_timeout) {
     loop_.hub().metrics.dropped_write_timeout.inc();
     shared::log::warn("subscriber dropped",
-                      {{"subscriber", subscriber_ ? subscriber_->id : std::string()}, {"reason", "write_timeout"}});
+                      {{"subscriber", subscriber_ ? subscriber_->id : std::string()},
+                       {"reason", "write_timeout"}});
     return SweepAction::kClose;
   }
-  if (state_ != State::kStreaming) return SweepAction::kNone;
+  if (state_ != State::kStreaming || ending_) return SweepAction::kNone;
   if (expires_at_ && wall >= *expires_at_) {
     loop_.hub().metrics.expired.inc();
-    shared::log::debug("token expired: stream closed", {{"subscriber", subscriber_->id}});
-    return SweepAction::kClose;
+    shared::log::debug("token expired: stream ended", {{"subscriber", subscriber_->id}});
+    end_stream();
+    return SweepAction::kNone;
   }
   if (config.heartbeat.count() > 0 && !writing_ && now - last_write_ >= config.heartbeat) {
     enqueue(heartbeat_chunk());
@@ -250,8 +372,12 @@ Connection::SweepAction Connection::on_sweep(std::chrono::steady_clock::time_poi
 }
 
 bool Connection::drain() {
-  if (state_ == State::kStreaming) return true;
-  if (state_ == State::kReading && reader_ && reader_->parser && !reader_->parser->got_some()) return true;
+  if (state_ == State::kStreaming) {
+    end_stream();
+    return false;
+  }
+  if (state_ == State::kReading && reader_ && reader_->parser && !reader_->parser->got_some())
+    return true;
   keep_alive_ = false;
   closing_ = true;
   return false;

@@ -1,8 +1,7 @@
 #include "event_loop.h"
 
-#include <boost/asio/post.hpp>
-
 #include <algorithm>
+#include <boost/asio/post.hpp>
 
 #include "connection.h"
 #include "shared/logging.h"
@@ -28,7 +27,7 @@ EventLoop::EventLoop(HubContext& hub, std::size_t number)
       number_(number),
       sweep_timer_(context_),
       sweep_interval_(sweep_interval_for(hub.config)),
-      selectors_(hub.config.selector_cache) {}
+      selectors_(hub.config.selector_cache, hub.config.selector_cache_bytes) {}
 
 void EventLoop::start() {
   work_.emplace(context_.get_executor());
@@ -95,7 +94,8 @@ void EventLoop::deliver(const UpdatePtr& update) {
       index_.dispatch(*update, selectors_, [&update](Subscriber& s) { s.sink->deliver(update); });
   if (reached > 0) hub_.metrics.delivered.inc(static_cast<double>(reached));
   hub_.metrics.dispatch_latency.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - update->accepted_at).count());
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - update->accepted_at)
+          .count());
 }
 
 void EventLoop::schedule_sweep() {
@@ -112,7 +112,8 @@ void EventLoop::sweep() {
   const auto wall = std::chrono::system_clock::now();
   std::vector<std::shared_ptr<Connection>> to_close;
   for (Connection* c : connections_) {
-    if (c->on_sweep(now, wall) == Connection::SweepAction::kClose) to_close.push_back(c->shared_from_this());
+    if (c->on_sweep(now, wall) == Connection::SweepAction::kClose)
+      to_close.push_back(c->shared_from_this());
   }
   for (auto& c : to_close) c->close();
 }

@@ -12,6 +12,8 @@ struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The head of an open-ended answer (an event stream's, for HEAD): no Content-Length.
+  bool open_ended = false;
 
   HttpResponse& header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -26,7 +28,8 @@ HttpResponse text_error(int status, const std::string& message);
 // The status text itself as the message ("Unauthorized").
 HttpResponse status_error(int status);
 
-// Status line, headers, Content-Length and Connection, then the body.
-std::string render(const HttpResponse& response, bool keep_alive);
+// Status line, headers, Content-Length and Connection, then the body (none for a HEAD request,
+// whose answer still describes the body a GET would get).
+std::string render(const HttpResponse& response, bool keep_alive, bool with_body = true);
 
 }  // namespace hub

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 
 #include "authorization.h"
 #include "hub_config.h"
@@ -13,6 +12,8 @@
 #include "update_bus.h"
 
 namespace hub {
+
+class RedisBridge;
 
 struct HubContext {
   HubContext(const HubConfig& c, UpdateBus& b, HubMetrics& m, shared::MetricsRegistry& r)
@@ -32,8 +33,9 @@ struct HubContext {
   SubscriptionRegistry subscriptions;
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopping{false};
-  // Accepts an update from this hub: straight to the bus, or through Redis when scaled out.
-  std::function<void(Update)> publish;
+  // Scaled out (HUB_REDIS_URL): this hub's updates go to Redis, and reach the bus (this hub's
+  // and the others') from there. Null for a single hub, whose updates go straight to the bus.
+  RedisBridge* redis = nullptr;
 };
 
 // Publishes the JSON-LD subscription events of a subscriber that came or went (when

@@ -1,9 +1,9 @@
 // Scale-out through Redis (DESIGN §4): several hubs share their updates. A publish on any hub
 // goes to Redis atomically as a stream entry (the shared history, trimmed to about
-// HUB_HISTORY_SIZE) and a pub/sub message (delivery). Every hub, including the one that
-// published, takes the message from its subscription and hands it to its own UpdateBus. At
-// start, and after losing the connection, a hub reads the stream from its last seen entry, so it
-// neither misses nor repeats an update.
+// HUB_HISTORY_SIZE) and a pub/sub message (delivery), through the RedisWriter's thread and
+// bounded queue. Every hub, including the one that published, takes the message from its
+// subscription and hands it to its own UpdateBus. At start, and after losing the connection, a
+// hub reads the stream from its last seen entry, so it neither misses nor repeats an update.
 #pragma once
 
 #include <atomic>
@@ -11,11 +11,12 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 
+#include "redis_connection.h"
+#include "redis_writer.h"
 #include "update.h"
 #include "update_bus.h"
 
@@ -23,47 +24,43 @@ struct redisContext;
 
 namespace hub {
 
-struct RedisAddress {
-  std::string host;
-  int port = 6379;
-  int database = 0;
-  std::string password;
-};
-// redis://[:password@]host[:port][/db]; nullopt when malformed.
-std::optional<RedisAddress> parse_redis_url(const std::string& url);
-
 // A stream entry id ("1700000000000-3") as a comparable pair; nullopt when malformed.
 std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_stream_id(std::string_view id);
 
-// The JSON an update travels as between hubs, and back. from_wire returns nullopt on bad input.
+// The JSON an update travels as between hubs, and back. Any byte string survives the trip: an
+// id, type or data that is not valid UTF-8 (which a single hub passes through untouched, as the
+// reference hub does) travels base64url-encoded. from_wire returns nullopt on bad input.
 std::string update_to_wire(const Update& update);
 std::optional<Update> update_from_wire(std::string_view text);
 
-class RedisError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 class RedisBridge {
  public:
-  RedisBridge(RedisAddress address, std::string channel, std::size_t history_size,
-              std::chrono::milliseconds timeout, UpdateBus& bus);
+  struct Options {
+    std::string channel = "mercure";           // HUB_REDIS_CHANNEL
+    std::size_t history_size = 10'000;         // HUB_HISTORY_SIZE
+    std::chrono::milliseconds timeout{2'000};  // HUB_REDIS_TIMEOUT
+    std::size_t queue = 1'000;                 // HUB_REDIS_QUEUE
+    std::size_t queue_bytes = 64 << 20;        // HUB_REDIS_QUEUE_BYTES
+  };
+
+  RedisBridge(RedisAddress address, Options options, UpdateBus& bus);
   ~RedisBridge();
   RedisBridge(const RedisBridge&) = delete;
   RedisBridge& operator=(const RedisBridge&) = delete;
 
-  // Loads the shared history and subscribes; throws RedisError when Redis is unreachable.
+  // Connects, loads the shared history and subscribes; throws RedisError when Redis is
+  // unreachable.
   void start();
   void stop();
 
-  // Sends an update to every hub (this one included). Throws RedisError when Redis does not
-  // take it within the timeout.
-  void publish(const Update& update);
+  // Queues an update for every hub (this one included); `done` (may be empty) learns on the
+  // writer's thread whether Redis took it. False at once when the queue is full or Redis is
+  // known to be down. Never blocks.
+  bool publish(const Update& update, RedisWriter::Done done);
 
   bool connected() const { return connected_.load(); }
 
  private:
-  redisContext* connect_context() const;
   void run();
   // Reads stream entries after last_entry_ (all the recent history on first start), on a
   // connection of its own.
@@ -76,9 +73,7 @@ class RedisBridge {
   std::size_t history_size_;
   std::chrono::milliseconds timeout_;
   UpdateBus& bus_;
-
-  std::mutex publish_mutex_;
-  redisContext* publisher_ = nullptr;
+  RedisWriter writer_;
 
   std::mutex subscriber_mutex_;
   redisContext* subscriber_ = nullptr;

@@ -4,19 +4,15 @@
 #include <cstdio>
 #include <random>
 
+#include "protocol_string.h"
+
 namespace hub {
 namespace {
 
 constexpr std::string_view kReservedTopic = "/.well-known/mercure";
 
-bool has_line_break_or_nul(const std::string& s) { return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos; }
-
-bool has_control_character(const std::string& s) {
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return true;
-  }
-  return false;
+bool has_line_break_or_nul(const std::string& s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos;
 }
 
 }  // namespace
@@ -54,7 +50,9 @@ std::string http_chunk(std::string_view payload) {
   return out;
 }
 
-void encode_frame(Update& update) { update.frame = std::make_shared<const std::string>(http_chunk(encode_event(update))); }
+void encode_frame(Update& update) {
+  update.frame = std::make_shared<const std::string>(http_chunk(encode_event(update)));
+}
 
 std::string new_urn_uuid() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -63,13 +61,14 @@ std::string new_urn_uuid() {
   hi = (hi & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;  // version 4
   lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // RFC 4122 variant
   char buf[64];
-  std::snprintf(buf, sizeof buf, "urn:uuid:%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
-                static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
+  std::snprintf(buf, sizeof buf, "urn:uuid:%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xFFFF),
+                static_cast<unsigned>(hi & 0xFFFF), static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
   return buf;
 }
 
-PublishForm update_from_form(const FormFields& form, std::size_t max_topics) {
+PublishForm read_publish_form(const FormFields& form, std::size_t max_topics) {
   PublishForm result;
   Update u;
   u.topics = form_values(form, "topic");
@@ -80,16 +79,6 @@ PublishForm update_from_form(const FormFields& form, std::size_t max_topics) {
   if (u.topics.size() > max_topics) {
     result.error = PublishError{400, "too many topics in update"};
     return result;
-  }
-  for (const auto& topic : u.topics) {
-    if (topic.find(kReservedTopic) != std::string::npos) {
-      result.error = PublishError{403, "topic value references the reserved \"/.well-known/mercure\" namespace"};
-      return result;
-    }
-    if (has_control_character(topic)) {
-      result.error = PublishError{400, "topic contains a forbidden control character"};
-      return result;
-    }
   }
   if (auto retry = form_value(form, "retry"); retry && !retry->empty()) {
     const char* end = retry->data() + retry->size();
@@ -103,17 +92,27 @@ PublishForm update_from_form(const FormFields& form, std::size_t max_topics) {
   u.type = form_value(form, "type").value_or("");
   u.data = form_value(form, "data").value_or("");
   u.is_private = form_value(form, "private").has_value();
-  if (has_line_break_or_nul(u.id)) {
-    result.error = PublishError{400, "\"id\" field contains a forbidden control character"};
-    return result;
-  }
-  if (has_line_break_or_nul(u.type)) {
-    result.error = PublishError{400, "\"type\" field contains a forbidden control character"};
-    return result;
-  }
   if (u.id.empty()) u.id = new_urn_uuid();
   result.update = std::move(u);
   return result;
+}
+
+std::optional<PublishError> validate_update(const Update& update) {
+  for (const auto& topic : update.topics) {
+    if (topic.find(kReservedTopic) != std::string::npos) {
+      return PublishError{403,
+                          "topic value references the reserved \"/.well-known/mercure\" namespace"};
+    }
+    if (!is_protocol_string(topic)) {
+      return PublishError{400, "topic contains a forbidden control character or invalid UTF-8"};
+    }
+  }
+  if (has_line_break_or_nul(update.id))
+    return PublishError{400, "\"id\" field contains a forbidden control character"};
+  if (has_line_break_or_nul(update.type)) {
+    return PublishError{400, "\"type\" field contains a forbidden control character"};
+  }
+  return std::nullopt;
 }
 
 }  // namespace hub

@@ -17,6 +17,8 @@ struct Update {
   std::vector<std::string> topics;  // the first is the canonical topic
   std::string id;
   std::string type;
+  // What the publisher sent. The UpdateBus releases it once the frame is encoded: from then on
+  // the frame is the only copy the hub keeps (in the history and in subscriber queues).
   std::string data;
   bool is_private = false;
   std::uint64_t retry = 0;  // milliseconds; 0 = not sent
@@ -45,13 +47,18 @@ struct PublishError {
   std::string message;
 };
 
-// Builds an update from a publish form, checking it as the reference hub does: at least one
-// topic (and at most max_topics), a numeric retry, no CR/LF/NUL in id or type, no control
-// characters in topics, no reserved "/.well-known/mercure" topic. An empty id becomes a urn:uuid.
+// Builds an update from a publish form with the checks the reference hub makes before it looks
+// at the publisher's mercure.publish claim: at least one topic (and at most max_topics) and a
+// numeric retry. An empty id becomes a urn:uuid.
 struct PublishForm {
   std::optional<Update> update;
   std::optional<PublishError> error;
 };
-PublishForm update_from_form(const FormFields& form, std::size_t max_topics);
+PublishForm read_publish_form(const FormFields& form, std::size_t max_topics);
+
+// The checks the reference hub makes once the publisher may publish to the topics: no reserved
+// "/.well-known/mercure" topic (403), topics that are protocol strings (valid UTF-8 without
+// control characters), no CR, LF or NUL in id or type (400).
+std::optional<PublishError> validate_update(const Update& update);
 
 }  // namespace hub

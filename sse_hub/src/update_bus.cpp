@@ -10,10 +10,12 @@ void UpdateBus::add_listener(Listener listener) {
 UpdatePtr UpdateBus::publish(Update update) {
   update.accepted_at = std::chrono::steady_clock::now();
   encode_frame(update);
+  std::string().swap(update.data);  // the frame now holds the only copy
   std::lock_guard lock(mutex_);
   update.sequence = ++sequence_;
   auto shared = std::make_shared<const Update>(std::move(update));
   history_.append(shared);
+  last_dispatched_ = shared;
   for (const auto& listener : listeners_) listener(shared);
   return shared;
 }
@@ -29,7 +31,12 @@ UpdateBus::Attachment UpdateBus::attach(const std::string& last_event_id) const 
 
 std::string UpdateBus::last_event_id() const {
   std::lock_guard lock(mutex_);
-  return history_.last_event_id();
+  return last_dispatched_ ? last_dispatched_->id : std::string(kEarliest);
+}
+
+std::size_t UpdateBus::history_bytes() const {
+  std::lock_guard lock(mutex_);
+  return history_.bytes();
 }
 
 std::size_t UpdateBus::history_size() const {

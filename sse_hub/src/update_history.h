@@ -19,10 +19,17 @@ inline constexpr std::string_view kEarliest = "earliest";
 
 class UpdateHistory {
  public:
-  explicit UpdateHistory(std::size_t capacity);
+  // capacity: updates kept (HUB_HISTORY_SIZE); max_bytes: what they may weigh together
+  // (HUB_HISTORY_BYTES), counted by footprint().
+  explicit UpdateHistory(std::size_t capacity, std::size_t max_bytes = SIZE_MAX);
 
-  // Appends an update (sequence numbers must increase); the oldest is evicted past capacity.
+  // Appends an update (sequence numbers must increase); the oldest are evicted past either
+  // bound. An update heavier than max_bytes on its own is not kept at all.
   void append(UpdatePtr update);
+
+  // The memory an update holds while it is in the history: its frame, id, type and topics and
+  // the objects around them.
+  static std::size_t footprint(const Update& update);
 
   struct Replay {
     std::vector<UpdatePtr> updates;  // in publication order
@@ -35,10 +42,15 @@ class UpdateHistory {
   // The id of the newest update, or "earliest" when the history is empty.
   std::string last_event_id() const;
   std::size_t size() const { return entries_.size(); }
+  std::size_t bytes() const { return bytes_; }
   std::size_t capacity() const { return capacity_; }
 
  private:
+  void evict_oldest();
+
   std::size_t capacity_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
   std::deque<UpdatePtr> entries_;
   // id -> sequence of the newest update with that id. The keys view the ids of the updates in
   // entries_ (no copy per publish); an entry leaves this map when its update leaves entries_.

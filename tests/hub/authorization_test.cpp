@@ -1,9 +1,9 @@
 // Specification of how the hub finds and checks a request's JWT.
+#include "authorization.h"
+
 #include <gtest/gtest.h>
 
 #include <thread>
-
-#include "authorization.h"
 
 namespace hub {
 namespace {
@@ -16,12 +16,15 @@ std::string token(const nlohmann::json& claims) { return shared::jwt::sign(claim
 
 const nlohmann::json kPublisher = {{"mercure", {{"publish", {"*"}}}}};
 
-Authorizer authorizer() { return Authorizer({kKey}, "mercureAuthorization", {"https://app.example"}, std::chrono::seconds(0)); }
+Authorizer authorizer() {
+  return Authorizer({kKey}, "mercureAuthorization", {"https://app.example"},
+                    std::chrono::seconds(0));
+}
 
 TEST(Authorization, BearerHeaderComesFirst) {
   AuthorizationInput in;
   in.authorization_headers = {"Bearer " + token(kPublisher)};
-  in.query_token = "garbage";
+  in.query_tokens = {"garbage"};
   auto r = authorizer().authorize(in);
   ASSERT_TRUE(r.ok()) << r.error;
   ASSERT_TRUE(r.claims);
@@ -37,25 +40,34 @@ TEST(Authorization, NonBearerOrRepeatedHeadersAreRefused) {
   EXPECT_FALSE(authorizer().authorize(in).ok());
 }
 
+TEST(Authorization, TheQueryParameterGivenTwiceIsRefusedEvenWhenBothAreValid) {
+  AuthorizationInput in;
+  in.query_tokens = {token(kPublisher), token(kPublisher)};
+  EXPECT_FALSE(authorizer().authorize(in).ok());
+}
+
 TEST(Authorization, QueryParameterThenCookie) {
   AuthorizationInput in;
-  in.query_token = token({{"mercure", {{"subscribe", {"/a"}}}}});
+  in.query_tokens = {token({{"mercure", {{"subscribe", {"/a"}}}}})};
   auto r = authorizer().authorize(in);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.claims->subscribe, (std::vector<std::string>{"/a"}));
 
   AuthorizationInput cookie;
-  cookie.cookie_header = "other=1; mercureAuthorization=" + token({{"mercure", {{"subscribe", {"/c"}}}}}) + "; x=y";
+  cookie.cookie_header =
+      "other=1; mercureAuthorization=" + token({{"mercure", {{"subscribe", {"/c"}}}}}) + "; x=y";
   r = authorizer().authorize(cookie);
   ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_EQ(r.claims->subscribe, (std::vector<std::string>{"/c"}));
 }
 
 TEST(Authorization, ARememberedTokenIsStillRefusedOnceItExpires) {
-  const auto exp = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()) +
+  const auto exp = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()) +
                    std::chrono::seconds(1);
   AuthorizationInput in;
-  in.authorization_headers = {"Bearer " + token({{"exp", exp.count()}, {"mercure", {{"publish", {"*"}}}}})};
+  in.authorization_headers = {"Bearer " +
+                              token({{"exp", exp.count()}, {"mercure", {{"publish", {"*"}}}}})};
   const Authorizer hub = authorizer();
   const auto first = hub.authorize(in);
   ASSERT_TRUE(first.ok()) << first.error;
@@ -63,7 +75,8 @@ TEST(Authorization, ARememberedTokenIsStillRefusedOnceItExpires) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again.claims, first.claims) << "the second use is answered from memory";
   std::this_thread::sleep_for(std::chrono::seconds(exp.count()) -
-                              std::chrono::system_clock::now().time_since_epoch() + std::chrono::milliseconds(50));
+                              std::chrono::system_clock::now().time_since_epoch() +
+                              std::chrono::milliseconds(50));
   const auto late = hub.authorize(in);
   EXPECT_FALSE(late.ok());
   EXPECT_FALSE(late.claims);
@@ -115,22 +128,25 @@ TEST(Authorization, CookiePostNeedsAnAllowedOrigin) {
 
 TEST(Authorization, BadTokensAndKeylessHubsAreRefused) {
   AuthorizationInput in;
-  in.query_token = shared::jwt::sign(kPublisher, {Algorithm::kHS256, "other", ""});
+  in.query_tokens = {shared::jwt::sign(kPublisher, {Algorithm::kHS256, "other", ""})};
   EXPECT_FALSE(authorizer().authorize(in).ok());
-  in.query_token = token({{"mercure", {{"publish", "*"}}}});  // not an array
+  in.query_tokens = {token({{"mercure", {{"publish", "*"}}}})};  // not an array
   EXPECT_FALSE(authorizer().authorize(in).ok());
-  in.query_token = token({{"exp", 1000}, {"mercure", {{"publish", {"*"}}}}});
+  in.query_tokens = {token({{"exp", 1000}, {"mercure", {{"publish", {"*"}}}}})};
   EXPECT_FALSE(authorizer().authorize(in).ok());
   Authorizer keyless({}, "mercureAuthorization", {}, std::chrono::seconds(0));
-  in.query_token = token(kPublisher);
+  in.query_tokens = {token(kPublisher)};
   EXPECT_FALSE(keyless.authorize(in).ok());
 }
 
 TEST(Authorization, ClaimsCarryPayloadAndExpiry) {
-  const auto claims = read_mercure_claims({{"exp", 2'000'000'000}, {"mercure", {{"payload", {{"user", "u1"}}}}}});
+  const auto claims =
+      read_mercure_claims({{"exp", 2'000'000'000}, {"mercure", {{"payload", {{"user", "u1"}}}}}});
   EXPECT_EQ(claims.payload, (nlohmann::json{{"user", "u1"}}));
   ASSERT_TRUE(claims.expires_at);
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(claims.expires_at->time_since_epoch()).count(), 2'000'000'000);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(claims.expires_at->time_since_epoch())
+                .count(),
+            2'000'000'000);
 }
 
 TEST(Authorization, CookieAndOriginHelpers) {

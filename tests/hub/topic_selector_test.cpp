@@ -17,7 +17,8 @@ TEST(UriTemplate, SimpleVariableMatchesOneUnreservedSegment) {
   EXPECT_TRUE(template_matches("/users/{user}/sessions/{session}", "/users/alice/sessions/42"));
   EXPECT_TRUE(template_matches("https://example.com/books/{id}", "https://example.com/books/1"));
   EXPECT_TRUE(template_matches("/books/{id}", "/books/caf%C3%A9"));
-  EXPECT_FALSE(template_matches("/users/{user}/sessions/{session}", "/users/alice/sessions/42/extra"));
+  EXPECT_FALSE(
+      template_matches("/users/{user}/sessions/{session}", "/users/alice/sessions/42/extra"));
   EXPECT_FALSE(template_matches("/users/{user}/sessions/{session}", "/users/al/ice/sessions/42"));
   EXPECT_FALSE(template_matches("/users/{user}/sessions/{session}", "/users/alice/other/42"));
   EXPECT_FALSE(template_matches("/books/{id}", "/books/bad%zz"));
@@ -76,6 +77,24 @@ TEST(TopicSelectorStore, AnyMatchesChecksEveryPair) {
   TopicSelectorStore store(100);
   EXPECT_TRUE(store.any_matches({"/x", "/users/u/sessions/s"}, {"/nope", "/users/u/sessions/{s}"}));
   EXPECT_FALSE(store.any_matches({"/x"}, {}));
+}
+
+TEST(TopicSelectorStore, BoundsTheBytesOfItsKeys) {
+  TopicSelectorStore store(1000, 64 * 1024);
+  const std::string selector = "/books/{id}";
+  for (int i = 0; i < 200; ++i) {
+    EXPECT_TRUE(store.matches("/books/" + std::string(1000, 'a') + std::to_string(i), selector));
+  }
+  EXPECT_LE(store.cached_bytes(), 64u * 1024);
+  // A topic too long for a template to match costs neither a match nor a cache entry.
+  const std::size_t before = store.cached_results();
+  EXPECT_FALSE(store.matches("/books/" + std::string(UriTemplate::kMaxMatchLength, 'b'), selector));
+  EXPECT_EQ(store.cached_results(), before);
+  // A selector too large for the cache's bytes is still matched correctly, without caching.
+  TopicSelectorStore tiny(1000, 16);
+  EXPECT_TRUE(tiny.matches("/books/1", selector));
+  EXPECT_FALSE(tiny.matches("/authors/1", selector));
+  EXPECT_EQ(tiny.cached_bytes(), 0u);
 }
 
 }  // namespace

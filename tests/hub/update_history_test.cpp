@@ -1,8 +1,9 @@
 // Specification of the bounded history and the update bus's replay-then-live handover.
+#include "update_history.h"
+
 #include <gtest/gtest.h>
 
 #include "update_bus.h"
-#include "update_history.h"
 
 namespace hub {
 namespace {
@@ -94,6 +95,57 @@ TEST(UpdateBus, AssignsIncreasingSequencesEncodesOnceAndNotifiesListenersInOrder
   EXPECT_EQ(ids(attachment.replay.updates), (std::vector<std::string>{"b"}));
   EXPECT_EQ(attachment.last_event_id, "b");
   EXPECT_TRUE(bus.attach("").replay.updates.empty());
+}
+
+UpdatePtr heavy(std::uint64_t sequence, std::string id, std::size_t frame_bytes) {
+  auto u = std::make_shared<Update>();
+  u->sequence = sequence;
+  u->id = std::move(id);
+  u->topics = {"/t"};
+  u->frame = std::make_shared<const std::string>(frame_bytes, 'x');
+  return u;
+}
+
+TEST(UpdateHistory, EvictsTheOldestPastTheByteBound) {
+  const std::size_t one = UpdateHistory::footprint(*heavy(1, "id1", 1000));
+  UpdateHistory h(100, 3 * one);
+  for (int i = 1; i <= 5; ++i) h.append(heavy(i, "id" + std::to_string(i), 1000));
+  EXPECT_EQ(h.size(), 3u);
+  EXPECT_EQ(h.bytes(), 3 * one);
+  EXPECT_FALSE(h.after("id2").found);
+  EXPECT_EQ(ids(h.after("id3").updates), (std::vector<std::string>{"id4", "id5"}));
+}
+
+TEST(UpdateHistory, AnUpdateHeavierThanTheBoundIsNotKept) {
+  UpdateHistory h(100, 4096);
+  h.append(heavy(1, "small", 100));
+  h.append(heavy(2, "huge", 10000));
+  EXPECT_EQ(ids(h.after("earliest").updates), (std::vector<std::string>{"small"}));
+  EXPECT_FALSE(h.after("huge").found);
+}
+
+TEST(UpdateBus, ReleasesTheDataOnceEncodedSoTheFrameIsTheOnlyCopy) {
+  UpdateBus bus(10);
+  Update u;
+  u.id = "a";
+  u.topics = {"/t"};
+  u.data = std::string(1000, 'd');
+  auto p = bus.publish(std::move(u));
+  EXPECT_TRUE(p->data.empty());
+  EXPECT_NE(p->frame->find(std::string(1000, 'd')), std::string::npos);
+}
+
+TEST(UpdateBus, TheLastEventIdFollowsDispatchEvenWithoutHistory) {
+  UpdateBus bus(0);
+  EXPECT_EQ(bus.last_event_id(), "earliest");
+  Update a;
+  a.id = "a";
+  a.topics = {"/t"};
+  bus.publish(std::move(a));
+  EXPECT_EQ(bus.last_event_id(), "a");
+  EXPECT_EQ(bus.history_size(), 0u);
+  EXPECT_EQ(bus.attach("a").last_event_id, "earliest");  // nothing to resume from
+  EXPECT_FALSE(bus.attach("a").replay.found);
 }
 
 }  // namespace
