@@ -93,11 +93,66 @@ describe('native EventSource in Chromium', () => {
     await context.close();
   });
 
+  test('cross origin: a fetch client can read the exposed Last-Event-ID response header', async () => {
+    const context = await contextWithCookie(subscriberToken(['*']));
+    const page = await context.newPage();
+    await page.goto(`${pageOrigin}/`);
+    await publish(hub, { topic: '/exposed', id: 'exposed-1' });
+    const lastEventId = await page.evaluate(async (url) => {
+      const controller = new AbortController();
+      const r = await fetch(url, { credentials: 'include', headers: { 'Last-Event-ID': 'earliest' }, signal: controller.signal });
+      const value = r.headers.get('last-event-id');
+      controller.abort();
+      return value;
+    }, `${hub.mercure}?topic=/exposed`);
+    assert.equal(lastEventId, 'exposed-1');
+    await context.close();
+  });
+
   test('without the cookie the browser\'s EventSource is refused', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${hub.url}/healthz`);
     await assert.rejects(subscribeInPage(page, '/.well-known/mercure?topic=/x', false), /EventSource error/);
     await context.close();
+  });
+});
+
+describe('Chromium against HUB_CORS_ORIGINS=*', () => {
+  let hub;
+  let browser;
+  let pageServer;
+  let pageOrigin;
+
+  before(async () => {
+    pageServer = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><title>any origin</title>');
+    });
+    await new Promise((r) => pageServer.listen(0, '127.0.0.1', r));
+    pageOrigin = `http://127.0.0.1:${pageServer.address().port}`;
+    hub = await startHub({ HUB_CORS_ORIGINS: '*', MERCURE_ANONYMOUS: '1' });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await hub?.stop();
+    await new Promise((r) => pageServer.close(r));
+  });
+
+  // Resolves 'open' or 'error', whichever the EventSource reports first.
+  const openOrError = (page, url, withCredentials) => page.evaluate(([u, credentials]) => new Promise((resolve) => {
+    const es = new EventSource(u, { withCredentials: credentials });
+    es.onopen = () => { es.close(); resolve('open'); };
+    es.onerror = () => { es.close(); resolve('error'); };
+  }), [url, withCredentials]);
+
+  test('any page may subscribe without credentials; with credentials the browser refuses the wildcard', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${pageOrigin}/`);
+    assert.equal(await openOrError(page, `${hub.mercure}?topic=/public`, false), 'open');
+    assert.equal(await openOrError(page, `${hub.mercure}?topic=/public`, true), 'error');
+    await page.close();
   });
 });

@@ -1,9 +1,11 @@
 // Scale-out: several sse_hub processes share updates through a real redis-server (pub/sub for
-// delivery, a stream for history), so a subscriber on any hub gets what any hub published.
+// delivery, a stream for history), so a subscriber on any hub gets what any hub published; a
+// Redis that hangs or goes away never stalls the hub's event loops.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { freePort, openStream, parseEvents, publish, sleep, startHub, stopAll, subscribeUrl } from './lib/hub_process.mjs';
+import { freePort, openStream, parseEvents, publish, publishRaw, sleep, startHub, stopAll, subscribeUrl } from './lib/hub_process.mjs';
+import { rawConnection } from './lib/sse_clients.mjs';
 
 let redis;
 let redisPort;
@@ -104,6 +106,87 @@ describe('hubs sharing updates through Redis', () => {
       assert.equal(a.child.exitCode, null, 'the hub kept running');
     } finally {
       await a.stop();
+    }
+  });
+
+  test('while Redis hangs (SIGSTOP) the event loop keeps serving: heartbeats flow, subscribing answers, a publish gets 503 within HUB_REDIS_TIMEOUT', async () => {
+    const a = await startHub({ ...env(), HUB_THREADS: '1', HUB_HEARTBEAT: '200ms', HUB_REDIS_TIMEOUT: '1s', HUB_SUBSCRIPTIONS: '1' });
+    const stopped = () => redis.kill('SIGCONT');
+    try {
+      const s = await openStream(subscribeUrl(a, '/paused'));
+      await s.until(':\n:\n');
+      redis.kill('SIGSTOP');
+      const t0 = Date.now();
+      const pending = publish(a, { topic: '/paused', id: 'while-paused' }).then((r) => ({ ...r, elapsed: Date.now() - t0 }));
+      const beatsBefore = (s.text().match(/^:\n/gm) || []).length;
+      const health = Date.now();
+      assert.equal((await fetch(`${a.url}/healthz`)).status, 200);
+      assert.ok(Date.now() - health < 300, 'the loop answered /healthz at once');
+      const joined = Date.now();
+      const newcomer = await openStream(subscribeUrl(a, '/paused'));
+      assert.equal(newcomer.status, 200);
+      assert.ok(Date.now() - joined < 300, 'a subscriber joined at once (its subscription event is queued)');
+      await sleep(800);
+      const beats = (s.text().match(/^:\n/gm) || []).length - beatsBefore;
+      assert.ok(beats >= 3, `heartbeats while Redis hung: ${beats}`);
+      const r = await pending;
+      assert.equal(r.status, 503);
+      assert.ok(r.elapsed <= 1300, `503 after ${r.elapsed} ms (HUB_REDIS_TIMEOUT is 1 s)`);
+      const again = Date.now();
+      assert.equal((await publish(a, { topic: '/paused', id: 'still-down' })).status, 503);
+      assert.ok(Date.now() - again < 300, 'while Redis is known to be down a publish is refused at once');
+      stopped();
+      const deadline = Date.now() + 10000;
+      let status = 0;
+      while (Date.now() < deadline && status !== 200) {
+        status = (await publish(a, { topic: '/paused', id: 'resumed' })).status;
+        if (status !== 200) await sleep(200);
+      }
+      assert.equal(status, 200);
+      await s.until('id: resumed', 10000);
+      s.close();
+      newcomer.close();
+    } finally {
+      stopped();
+      await a.stop();
+    }
+  });
+
+  test('past HUB_REDIS_QUEUE waiting publishes, more are refused with 503 at once', async () => {
+    const a = await startHub({ ...env(), HUB_REDIS_QUEUE: '2', HUB_REDIS_TIMEOUT: '1s' });
+    try {
+      redis.kill('SIGSTOP');
+      // The first publish is on its way to the hung Redis; two more may wait behind it.
+      const first = publish(a, { topic: '/queue', id: 'q-first' });
+      await sleep(200);
+      const t0 = Date.now();
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+        publish(a, { topic: '/queue', id: `q-${i}` }).then((r) => ({ status: r.status, elapsed: Date.now() - t0 }))));
+      assert.equal((await first).status, 503);
+      assert.deepEqual(results.map((r) => r.status), [503, 503, 503, 503, 503, 503]);
+      const fast = results.filter((r) => r.elapsed < 300).length;
+      assert.equal(fast, 4, `refused at once: ${fast} of 6 (${JSON.stringify(results)})`);
+    } finally {
+      redis.kill('SIGCONT');
+      await a.stop();
+    }
+  });
+
+  test('an update that is not UTF-8 travels through Redis byte for byte', async () => {
+    const a = await startHub(env());
+    const b = await startHub(env());
+    try {
+      const conn = await rawConnection(b.port);
+      conn.write('GET /.well-known/mercure?topic=/bin HTTP/1.1\r\nHost: x\r\n\r\n');
+      await conn.until(':\n');
+      const r = await publishRaw(a, 'topic=%2Fbin&id=bin%FF1&type=t%FE&data=%FF%00%C3');
+      assert.equal(r.status, 200);
+      // Fails with what arrived if the exact bytes do not.
+      await conn.until('event: t\xfe\nid: bin\xff1\ndata: \xff\x00\xc3\n\n', 5000);
+      conn.destroy();
+    } finally {
+      await a.stop();
+      await b.stop();
     }
   });
 

@@ -115,6 +115,21 @@ export async function publish(hub, fields, { token = publisherToken(), headers =
   return { status: r.status, body: await r.text(), headers: r.headers };
 }
 
+// POSTs a body that is already form-encoded, byte for byte (for bytes URLSearchParams cannot
+// produce, such as %FF).
+export async function publishRaw(hub, body, { token = publisherToken(), headers = {} } = {}) {
+  const r = await fetch(hub.mercure, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body,
+  });
+  return { status: r.status, body: await r.text(), headers: r.headers };
+}
+
 // Opens a raw event stream with fetch and collects its text; wait for a pattern with until().
 export async function openStream(url, headers = {}) {
   const controller = new AbortController();
@@ -216,4 +231,16 @@ export async function metric(hub, name) {
 
 export async function metricsText(hub) {
   return (await fetch(`${hub.url}/metrics`)).text();
+}
+
+// Polls a metric until predicate(value) holds; returns the value.
+export async function waitForMetric(hub, name, predicate, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  let value;
+  for (;;) {
+    value = await metric(hub, name);
+    if (predicate(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${name} stayed at ${value}:\n${await metricsText(hub)}`);
+    await sleep(50);
+  }
 }
