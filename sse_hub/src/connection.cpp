@@ -85,25 +85,43 @@ void Connection::read_request() {
 
 void Connection::on_header(error_code ec) {
   if (state_ == State::kClosed) return;
-  if (ec || reader_->parser->is_done()) {
+  auto& parser = *reader_->parser;
+  if (ec || parser.is_done()) {
     on_read(ec);
     return;
   }
-  if (!expects_continue(*reader_->parser)) {
-    read_body();
+  if (expects_continue(parser)) {
+    // The body limit was checked on the head's Content-Length: a body too large has been refused
+    // (413) before this point, without a 100 Continue.
+    asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                      [self = shared_from_this()](error_code write_ec, std::size_t) {
+                        if (self->state_ == State::kClosed) return;
+                        if (write_ec) {
+                          self->close();
+                          return;
+                        }
+                        self->read_body();
+                      });
     return;
   }
-  // The body limit was checked on the head's Content-Length: a body too large has been refused
-  // (413) before this point, without a 100 Continue.
-  asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
-                    [self = shared_from_this()](error_code write_ec, std::size_t) {
-                      if (self->state_ == State::kClosed) return;
-                      if (write_ec) {
-                        self->close();
-                        return;
-                      }
-                      self->read_body();
-                    });
+  // A body that arrived with its head (the usual publish) is parsed from the buffer now, without
+  // a second read operation.
+  parser.eager(true);
+  while (!parser.is_done() && reader_->buffer.size() > 0) {
+    error_code put_ec;
+    const std::size_t used = parser.put(reader_->buffer.data(), put_ec);
+    reader_->buffer.consume(used);
+    if (put_ec == http::error::need_more || (!put_ec && used == 0)) break;
+    if (put_ec) {
+      on_read(put_ec);
+      return;
+    }
+  }
+  if (parser.is_done()) {
+    on_read({});
+    return;
+  }
+  read_body();
 }
 
 void Connection::read_body() {

@@ -11,8 +11,12 @@ namespace {
 
 constexpr std::string_view kReservedTopic = "/.well-known/mercure";
 
+// A plain loop: find_first_of with a set calls memchr once per character.
 bool has_line_break_or_nul(const std::string& s) {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos;
+  for (const char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
 }
 
 }  // namespace
