@@ -180,13 +180,24 @@ function collect(readers, root, nameBuilders) {
       if (call && nameBuilders[call[1]]) env.set(m[1], nameBuilders[call[1]](call[2].trim(), fn));
       else env.set(m[1], evaluate(m[2], env));
     }
-    const src = fn.sourceParam;
+    // `const ConfigSource source = resolve_secret_settings(raw, {"NAME", ...});` reads
+    // NAME_SECRET_ARN for each name (and, when one is set, the AWS settings, to reach Secrets
+    // Manager); the result is the same source with those values filled in, read like the raw one.
+    const sources = new Set([fn.sourceParam]);
+    const secretStep = /ConfigSource\s+([A-Za-z_]\w*)\s*=\s*(?:shared::)?(?:aws::)?resolve_secret_settings\s*\(\s*([A-Za-z_]\w*)\s*,\s*\{([^}]*)\}/g;
+    for (const m of fn.body.matchAll(secretStep)) {
+      if (!sources.has(m[2])) continue;
+      sources.add(m[1]);
+      for (const literal of m[3].matchAll(/"(?:[^"\\]|\\.)*"/g)) settings.add(`${unquote(literal[0])}_SECRET_ARN`);
+      for (const aws of readers.filter((r) => r.name === 'read_aws_settings')) visit(aws, new Map());
+    }
     const calls = new RegExp(`(\\.\\s*)?\\b([A-Za-z_]\\w*)\\s*\\(`, 'g');
     for (let m; (m = calls.exec(fn.body));) {
       const open = m.index + m[0].length - 1;
       const args = splitTop(fn.body.slice(open + 1, closing(fn.body, open) - 1), ',');
       const before = fn.body.slice(0, m.index).match(/([A-Za-z_]\w*)\s*$/)?.[1];
-      if (m[1] && before === src) {
+      const src = args.find((a) => sources.has(a.trim()))?.trim() ?? fn.sourceParam;
+      if (m[1] && sources.has(before)) {
         // source.<accessor>(NAME, ...)
         if (!ACCESSORS.has(m[2])) throw new ContractError(`${where}: unknown ConfigSource accessor ${m[2]}`);
         const names = evaluate(args[0], env);
@@ -197,7 +208,7 @@ function collect(readers, root, nameBuilders) {
           if (names.size !== 1 || !def || def.size !== 1) throw new ContractError(`${where}: source.listen needs one name and one default`);
           listen = { setting: [...names][0], default: [...def][0] };
         }
-      } else if (!m[1] && args.includes(src)) {
+      } else if (!m[1] && m[2] !== 'resolve_secret_settings' && args.some((a) => sources.has(a.trim()))) {
         // another reader, given the source: follow it with its arguments bound
         const callee = readers.filter((r) => r.name === m[2]);
         if (!callee.length) throw new ContractError(`${where}: calls ${m[2]}(${src}, ...), which is no config reader under the executable's or libshared's sources`);

@@ -146,7 +146,7 @@ describe('code, compose.yaml and the ECS task definition agree', () => {
 
   test('self-test: a setting no reader of that executable reads fails the check, even when the name is in its sources', () => {
     const passed = settingsPassedTo();
-    // AWS_ENDPOINT_URL_* are read by libshared's AWS settings, which only the agent's readers use;
+    // AWS_ENDPOINT_URL_<SERVICE> is read for the services libshared knows only (no APP service);
     // "/healthz" style literals and error messages elsewhere must not count either.
     passed.app.add('AWS_ENDPOINT_URL_APP');
     passed.app.add('AGENT_STORE');
@@ -154,7 +154,11 @@ describe('code, compose.yaml and the ECS task definition agree', () => {
     assert.deepEqual(unreadSettings(code, passed, CONTAINERS).sort(),
       ['app: AGENT_STORE', 'app: AWS_ENDPOINT_URL_APP', 'sse_hub: HUB_REDIS_ULR']);
     // And what the readers do read is there, for the right executable only.
-    assert.ok(code.agent.settings.has('AWS_ENDPOINT_URL_DYNAMODB') && !code.app.settings.has('AWS_ENDPOINT_URL_DYNAMODB'));
+    assert.ok(code.agent.settings.has('AGENT_DYNAMODB_TABLE') && !code.app.settings.has('AGENT_DYNAMODB_TABLE'));
+    // Keys may come from Secrets Manager: each executable reads <KEY>_SECRET_ARN for its own keys,
+    // and then the AWS settings (region, credentials, the Secrets Manager endpoint).
+    assert.ok(code.app.settings.has('MERCURE_SUBSCRIBER_JWT_KEY_SECRET_ARN') && !code.app.settings.has('MERCURE_PUBLISHER_JWT_KEY_SECRET_ARN'));
+    assert.ok(code.sse_hub.settings.has('MERCURE_PUBLISHER_JWT_KEY_SECRET_ARN') && code.sse_hub.settings.has('AWS_ENDPOINT_URL_SECRETS_MANAGER'));
     assert.ok(code.sse_hub.settings.has('MERCURE_SUBSCRIBER_JWT_KEY') && !code.agent.settings.has('MERCURE_SUBSCRIBER_JWT_KEY'));
     assert.ok(code.app.settings.has('APP_DRAIN_TIMEOUT'), 'read_server_config(source, "APP", ...) reads APP_DRAIN_TIMEOUT');
   });
