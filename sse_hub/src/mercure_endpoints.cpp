@@ -229,8 +229,11 @@ RequestOutcome subscribe(const HttpRequest& request, EventLoop& loop) {
   HttpResponse head = stream_response(resuming ? &attachment.last_event_id : nullptr);
   add_cors(request, config, head);
   if (start.chunked) head.header("Transfer-Encoding", "chunked");
-  // An HTTP/1.0 client reads the events until the connection closes.
-  start.head = render(head, start.chunked, false);
+  // The connection ends with the stream (token expiry, a drop, a drain): Connection: close says
+  // so up front, or a client that saw the final chunk would put the socket back in its pool and
+  // send its next request (a publish, say) into a socket the hub is closing. An HTTP/1.0 client
+  // reads the events until the connection closes.
+  start.head = render(head, false, false);
   const auto comment = [&](std::string_view text) {
     start.head += start.chunked ? http_chunk(text) : std::string(text);
   };

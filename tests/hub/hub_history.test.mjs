@@ -66,8 +66,9 @@ describe('the eventsource client reconnecting by itself', () => {
   test('after the network cuts the stream it resumes with Last-Event-ID and sees every update once', async () => {
     const hub = await startHub({ MERCURE_ANONYMOUS: '1' });
     const proxy = await startTcpProxy(hub.port);
+    let client;
     try {
-      const client = recordingEventSource(subscribeUrl(proxy, '/cut'));
+      client = recordingEventSource(subscribeUrl(proxy, '/cut'));
       await client.waitFor(() => client.opens() === 1, 5000, 'open');
       // retry: 100 makes the client come back after 100 ms instead of its default 3 s.
       await publish(hub, { topic: '/cut', id: 'cut-0', retry: '100' });
@@ -83,8 +84,8 @@ describe('the eventsource client reconnecting by itself', () => {
       await sleep(200);
       assert.deepEqual(client.ids, range('cut', 0, 60));
       assert.ok(client.opens() >= 3, `reconnected ${client.opens() - 1} times`);
-      client.close();
     } finally {
+      client?.close();
       await proxy.close();
       await hub.stop();
     }
@@ -92,9 +93,10 @@ describe('the eventsource client reconnecting by itself', () => {
 
   test('after the hub closes the stream at the token exp it reconnects with a fresh token and misses nothing', async () => {
     const hub = await startHub({ HUB_JWT_LEEWAY: '0s' });
+    let client;
     try {
       // Like the app's UI, the client presents a new token (valid 2 s here) on every connection.
-      const client = recordingEventSource(subscribeUrl(hub, '/exp'), () => ({
+      client = recordingEventSource(subscribeUrl(hub, '/exp'), () => ({
         Authorization: `Bearer ${subscriberToken(['*'], { exp: Math.floor(Date.now() / 1000) + 2 })}`,
       }));
       await client.waitFor(() => client.opens() === 1, 5000, 'open');
@@ -111,18 +113,20 @@ describe('the eventsource client reconnecting by itself', () => {
       assert.deepEqual(client.ids, range('exp', 0, i));
       assert.ok(client.opens() >= 2, `the stream was closed at exp and reopened (${client.opens()} opens)`);
       assert.ok((await metric(hub, 'hub_subscribers_expired_total')) >= 1);
-      client.close();
     } finally {
+      // A client left open reconnects forever and keeps the test process from ending.
+      client?.close();
       await hub.stop();
     }
   });
 
   test('after the hub drops it as a slow subscriber it resumes and receives everything once', async () => {
     const hub = await startHub({ MERCURE_ANONYMOUS: '1', HUB_SUBSCRIBER_QUEUE_BYTES: '1MiB', HUB_MAX_UPDATE_SIZE: '256KiB' });
+    let throttled;
     try {
       // The client stops reading its stream (its fetch body is held back) while updates pile up.
       let paused = false;
-      const throttled = recordingEventSourceWithThrottle(subscribeUrl(hub, '/slow'), () => paused);
+      throttled = recordingEventSourceWithThrottle(subscribeUrl(hub, '/slow'), () => paused);
       await throttled.waitFor(() => throttled.opens() === 1, 5000, 'open');
       await publish(hub, { topic: '/slow', id: 'slow-0', retry: '100' });
       await throttled.waitFor(() => throttled.ids.includes('slow-0'), 5000, 'slow-0');
@@ -135,8 +139,8 @@ describe('the eventsource client reconnecting by itself', () => {
       await sleep(200);
       assert.deepEqual(throttled.ids, range('slow', 0, 100));
       assert.ok(throttled.opens() >= 2, 'it reconnected');
-      throttled.close();
     } finally {
+      throttled?.close();
       await hub.stop();
     }
   });
