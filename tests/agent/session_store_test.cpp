@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "identifiers.h"
+#include "store/cursor.h"
 #include "store_under_test.h"
 
 namespace agent::store {
@@ -54,7 +55,9 @@ TEST_P(SessionStoreContract, AnotherUsersSessionIsInvisibleAndUntouchable) {
   EXPECT_FALSE(store_->append_message(mallory, session.id, text_message("user", "x")));
   EXPECT_TRUE(store_->list_messages(mallory, session.id, 10, "").items.empty());
   EXPECT_TRUE(store_->list_sessions(mallory, 10, "").items.empty());
-  EXPECT_FALSE(store_->acquire_turn_lock(mallory, session.id, "t1", "me", now_ms() + 60'000));
+  EXPECT_FALSE(
+      store_->acquire_turn_lock(mallory, session.id, "t1", "me", now_ms() + 60'000).acquired);
+  EXPECT_TRUE(store_->recent_messages(mallory, session.id, 10, 0).empty());
   EXPECT_EQ(store_->get_session(alice, session.id)->title, "private");
   EXPECT_EQ(store_->list_messages(alice, session.id, 10, "").items.size(), 1u);
 }
@@ -84,6 +87,24 @@ TEST_P(SessionStoreContract, SessionsAreListedNewestFirstAcrossPages) {
 TEST_P(SessionStoreContract, ACursorThatWasNotIssuedIsRefused) {
   EXPECT_THROW(store_->list_sessions(user("a"), 3, "not a cursor!"), BadCursor);
   EXPECT_THROW(store_->list_messages(user("a"), "x", 3, "bm90IGpzb24"), BadCursor);
+}
+
+TEST_P(SessionStoreContract, ACursorWhoseFieldsHaveTheWrongTypeIsRefused) {
+  const auto alice = user("alice");
+  const auto s = store_->create_session(alice, "forged");
+  for (const auto& position :
+       {nlohmann::json{{"before", 1}}, nlohmann::json{{"before", nullptr}},
+        nlohmann::json{{"before", {"x"}}}, nlohmann::json{{"before", "zzzz"}}})
+    EXPECT_THROW(store_->list_sessions(alice, 3, encode_cursor(position)), BadCursor)
+        << position.dump();
+  for (const auto& position : {nlohmann::json{{"after", "3"}}, nlohmann::json{{"after", 1.5}},
+                               nlohmann::json{{"after", -1}}, nlohmann::json{{"after", true}},
+                               nlohmann::json{{"after", 18446744073709551615ull}}})
+    EXPECT_THROW(store_->list_messages(alice, s.id, 3, encode_cursor(position)), BadCursor)
+        << position.dump();
+  // What the stores issue still reads.
+  EXPECT_NO_THROW(store_->list_messages(alice, s.id, 3, encode_cursor({{"after", 0}})));
+  EXPECT_NO_THROW(store_->list_sessions(alice, 3, encode_cursor({{"before", s.id}})));
 }
 
 TEST_P(SessionStoreContract, RenameChangesTheTitleOnly) {
@@ -202,7 +223,7 @@ TEST_P(SessionStoreContract, DeleteRemovesTheSessionItsMessagesAndItsLock) {
   const auto alice = user("alice");
   const auto s = store_->create_session(alice, "doomed");
   store_->append_message(alice, s.id, text_message("user", "hi"));
-  ASSERT_TRUE(store_->acquire_turn_lock(alice, s.id, "t1", "me", now_ms() + 60'000));
+  ASSERT_TRUE(store_->acquire_turn_lock(alice, s.id, "t1", "me", now_ms() + 60'000).acquired);
   EXPECT_TRUE(store_->delete_session(alice, s.id));
   EXPECT_FALSE(store_->get_session(alice, s.id));
   EXPECT_TRUE(store_->list_messages(alice, s.id, 10, "").items.empty());
@@ -219,16 +240,48 @@ TEST_P(SessionStoreContract, OneTurnLockPerSessionUntilReleasedOrExpired) {
   const auto alice = user("alice");
   const auto s = store_->create_session(alice, "locks");
   const auto later = now_ms() + 60'000;
-  EXPECT_TRUE(store_->acquire_turn_lock(alice, s.id, "t1", "proc-a", later));
-  EXPECT_FALSE(store_->acquire_turn_lock(alice, s.id, "t2", "proc-b", later));
+  const auto acquired = [&](const std::string& turn, const std::string& owner, std::int64_t lease) {
+    return store_->acquire_turn_lock(alice, s.id, turn, owner, lease).acquired;
+  };
+  EXPECT_TRUE(acquired("t1", "proc-a", later));
+  EXPECT_FALSE(acquired("t2", "proc-b", later));
   store_->release_turn_lock(alice, s.id, "t-other");  // not the holder: no effect
-  EXPECT_FALSE(store_->acquire_turn_lock(alice, s.id, "t2", "proc-b", later));
+  EXPECT_FALSE(acquired("t2", "proc-b", later));
   store_->release_turn_lock(alice, s.id, "t1");
-  EXPECT_TRUE(
-      store_->acquire_turn_lock(alice, s.id, "t2", "proc-b", now_ms() - 1));   // already expired
-  EXPECT_TRUE(store_->acquire_turn_lock(alice, s.id, "t3", "proc-c", later));  // takes it over
-  EXPECT_FALSE(store_->acquire_turn_lock(alice, s.id, "t4", "proc-d", later));
-  EXPECT_FALSE(store_->acquire_turn_lock(alice, new_session_id(now_ms()), "t5", "proc-a", later));
+  EXPECT_TRUE(acquired("t2", "proc-b", now_ms() - 1));  // already expired
+  EXPECT_TRUE(acquired("t3", "proc-c", later));         // takes it over
+  EXPECT_FALSE(acquired("t4", "proc-d", later));
+  EXPECT_FALSE(
+      store_->acquire_turn_lock(alice, new_session_id(now_ms()), "t5", "proc-a", later).acquired);
+}
+
+TEST_P(SessionStoreContract, ALockTakenOverPastItsLeaseNamesTheTurnItReplaced) {
+  const auto alice = user("alice");
+  const auto s = store_->create_session(alice, "takeover");
+  const auto fresh = store_->acquire_turn_lock(alice, s.id, "t_dead", "dead-proc", now_ms() - 1);
+  EXPECT_TRUE(fresh.acquired);
+  EXPECT_EQ(fresh.replaced_turn_id, "");  // nothing held it before
+  const auto taken =
+      store_->acquire_turn_lock(alice, s.id, "t_new", "live-proc", now_ms() + 60'000);
+  EXPECT_TRUE(taken.acquired);
+  EXPECT_EQ(taken.replaced_turn_id, "t_dead");
+  const auto refused = store_->acquire_turn_lock(alice, s.id, "t_3", "x", now_ms() + 60'000);
+  EXPECT_FALSE(refused.acquired);
+  EXPECT_EQ(refused.replaced_turn_id, "");
+}
+
+TEST_P(SessionStoreContract, RenewingExtendsTheLeaseOnlyForTheTurnThatHoldsTheLock) {
+  const auto alice = user("alice");
+  const auto s = store_->create_session(alice, "renew");
+  ASSERT_TRUE(store_->acquire_turn_lock(alice, s.id, "t1", "proc", now_ms() + 300).acquired);
+  EXPECT_TRUE(store_->renew_turn_lock(alice, s.id, "t1", now_ms() + 60'000));
+  EXPECT_FALSE(store_->renew_turn_lock(alice, s.id, "t2", now_ms() + 60'000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // Past the first lease, but renewed: still held.
+  EXPECT_FALSE(store_->acquire_turn_lock(alice, s.id, "t2", "other", now_ms() + 60'000).acquired);
+  store_->release_turn_lock(alice, s.id, "t1");
+  EXPECT_FALSE(store_->renew_turn_lock(alice, s.id, "t1", now_ms() + 60'000));
+  EXPECT_FALSE(store_->renew_turn_lock(user("mallory"), s.id, "t1", now_ms() + 60'000));
 }
 
 TEST_P(SessionStoreContract, AbandonedTurnsAreThoseOfTheOwnerOrPastTheirLease) {
@@ -237,13 +290,81 @@ TEST_P(SessionStoreContract, AbandonedTurnsAreThoseOfTheOwnerOrPastTheirLease) {
   const auto a = store_->create_session(alice, "a");
   const auto b = store_->create_session(alice, "b");
   const auto c = store_->create_session(alice, "c");
-  ASSERT_TRUE(store_->acquire_turn_lock(alice, a.id, "ta", owner, now_ms() + 600'000));
-  ASSERT_TRUE(store_->acquire_turn_lock(alice, b.id, "tb", "other-" + owner, now_ms() + 600'000));
-  ASSERT_TRUE(store_->acquire_turn_lock(alice, c.id, "tc", "other-" + owner, now_ms() + 100));
-  std::set<std::string> turns;
-  for (const auto& t : store_->abandoned_turns(owner, now_ms() + 1000))
-    if (t.user_id == alice) turns.insert(t.turn_id + "@" + t.session_id);
-  EXPECT_EQ(turns, (std::set<std::string>{"ta@" + a.id, "tc@" + c.id}));
+  ASSERT_TRUE(store_->acquire_turn_lock(alice, a.id, "ta", owner, now_ms() + 600'000).acquired);
+  ASSERT_TRUE(
+      store_->acquire_turn_lock(alice, b.id, "tb", "other-" + owner, now_ms() + 600'000).acquired);
+  ASSERT_TRUE(
+      store_->acquire_turn_lock(alice, c.id, "tc", "other-" + owner, now_ms() + 100).acquired);
+  const auto found = [&](const std::string& who) {
+    std::set<std::string> turns;
+    for (const auto& t : store_->abandoned_turns(who, now_ms() + 1000))
+      if (t.user_id == alice) turns.insert(t.turn_id + "@" + t.session_id);
+    return turns;
+  };
+  // The sweep reads from an index that may lag the write a little (DynamoDB's GSIs do).
+  for (int i = 0; i < 50 && found(owner).size() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(found(owner), (std::set<std::string>{"ta@" + a.id, "tc@" + c.id}));
+  EXPECT_EQ(found(""), (std::set<std::string>{"tc@" + c.id}));
+}
+
+TEST_P(SessionStoreContract, AClaimTakesAnAbandonedLockOnlyWhileItIsUnchanged) {
+  const auto alice = user("alice");
+  const auto s = store_->create_session(alice, "claim");
+  const auto t = store_->create_session(alice, "renewed");
+  ASSERT_TRUE(store_->acquire_turn_lock(alice, s.id, "t_dead", "dead", now_ms() - 10).acquired);
+  ASSERT_TRUE(store_->acquire_turn_lock(alice, t.id, "t_slow", "slow", now_ms() - 10).acquired);
+  std::vector<AbandonedTurn> seen;
+  for (int i = 0; i < 50 && seen.size() < 2; ++i) {
+    seen.clear();
+    for (const auto& lock : store_->abandoned_turns("", now_ms()))
+      if (lock.user_id == alice) seen.push_back(lock);
+    if (seen.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(seen.size(), 2u);
+  const auto& dead = seen[0].turn_id == "t_dead" ? seen[0] : seen[1];
+  const auto& slow = seen[0].turn_id == "t_dead" ? seen[1] : seen[0];
+  EXPECT_EQ(dead.owner, "dead");
+  EXPECT_EQ(dead.session_id, s.id);
+  // The slow turn renews before anyone claims it: it is not abandoned any more.
+  ASSERT_TRUE(store_->renew_turn_lock(alice, t.id, "t_slow", now_ms() + 60'000));
+  EXPECT_FALSE(store_->claim_turn_lock(slow, "sweeper-1", now_ms() + 60'000));
+  // Two sweepers see the dead one: one wins.
+  EXPECT_TRUE(store_->claim_turn_lock(dead, "sweeper-1", now_ms() + 60'000));
+  EXPECT_FALSE(store_->claim_turn_lock(dead, "sweeper-2", now_ms() + 60'000));
+  // Claimed, it is held (its turn id kept) until released.
+  EXPECT_FALSE(store_->acquire_turn_lock(alice, s.id, "t_new", "x", now_ms() + 60'000).acquired);
+  store_->release_turn_lock(alice, s.id, "t_dead");
+  EXPECT_TRUE(store_->acquire_turn_lock(alice, s.id, "t_new", "x", now_ms() + 60'000).acquired);
+}
+
+TEST_P(SessionStoreContract, RecentMessagesAreTheLastOnesBeforeASeqOldestFirst) {
+  const auto alice = user("alice");
+  const auto s = store_->create_session(alice, "long chat");
+  std::string big;
+  for (int i = 0; big.size() < 200 * 1024; ++i) big += "word" + std::to_string(i) + " ";
+  for (int i = 1; i <= 10; ++i)
+    ASSERT_TRUE(store_->append_message(
+        alice, s.id,
+        text_message(i % 2 ? "user" : "assistant",
+                     i == 7 ? big : "m" + std::to_string(i))));  // one spans several items
+  const auto seqs = [](const std::vector<StoredMessage>& messages) {
+    std::vector<std::int64_t> out;
+    for (const auto& m : messages) out.push_back(m.seq);
+    return out;
+  };
+  EXPECT_EQ(seqs(store_->recent_messages(alice, s.id, 3, 0)),
+            (std::vector<std::int64_t>{8, 9, 10}));
+  const auto before9 = store_->recent_messages(alice, s.id, 3, 9);
+  EXPECT_EQ(seqs(before9), (std::vector<std::int64_t>{6, 7, 8}));
+  EXPECT_EQ(before9[1].content[0]["text"].get<std::string>(), big);
+  EXPECT_EQ(before9[0].content[0]["text"], "m6");
+  EXPECT_EQ(before9[0].role, "assistant");
+  EXPECT_EQ(seqs(store_->recent_messages(alice, s.id, 20, 4)),
+            (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_TRUE(store_->recent_messages(alice, s.id, 5, 1).empty());
+  EXPECT_TRUE(store_->recent_messages(alice, s.id, 0, 0).empty());
+  EXPECT_EQ(store_->recent_messages(alice, s.id, 100, 0).size(), 10u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, SessionStoreContract,

@@ -1,51 +1,24 @@
+// Sessions and messages in the DynamoDB table; turn locks are in dynamodb_turn_locks.cpp, the
+// table itself in dynamodb_table.cpp.
 #include "store/dynamodb_session_store.h"
 
-#include <cstdio>
-#include <map>
+#include <algorithm>
 #include <thread>
 
 #include "identifiers.h"
-#include "shared/http_client.h"
-#include "shared/logging.h"
 #include "store/cursor.h"
+#include "store/dynamodb_items.h"
 
 namespace agent::store {
-namespace {
 
 using nlohmann::json;
+using namespace dynamo;
 
-json S(const std::string& v) { return {{"S", v}}; }
-json N(std::int64_t v) { return {{"N", std::to_string(v)}}; }
+namespace {
 
-std::string get_s(const json& item, const char* name) {
-  auto it = item.find(name);
-  if (it == item.end() || !it->contains("S")) return "";
-  return (*it)["S"].get<std::string>();
-}
-
-std::int64_t get_n(const json& item, const char* name) {
-  auto it = item.find(name);
-  if (it == item.end() || !it->contains("N")) return 0;
-  try {
-    return std::stoll((*it)["N"].get<std::string>());
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
-std::string user_pk(const std::string& user) { return "U#" + user; }
-std::string session_sk(const std::string& session) { return "S#" + session; }
-std::string session_pk(const std::string& user, const std::string& session) {
-  return "U#" + user + "#S#" + session;
-}
-std::string message_sk(std::int64_t seq, std::size_t part) {
-  char text[40];
-  std::snprintf(text, sizeof text, "M#%012lld#%04zu", static_cast<long long>(seq), part);
-  return text;
-}
-constexpr const char* kLockSk = "LOCK";
-
-json key(const std::string& pk, const std::string& sk) { return {{"pk", S(pk)}, {"sk", S(sk)}}; }
+constexpr const char* kLastMessageSk = "M#999999999999#9999";
+// A reader that races a writer replacing a multi-part message reads again this many times.
+constexpr int kTornReadAttempts = 5;
 
 Session session_from(const json& item, const std::string& user) {
   const std::string sk = get_s(item, "sk");
@@ -53,87 +26,7 @@ Session session_from(const json& item, const std::string& user) {
                  get_n(item, "created_at"), get_n(item, "updated_at")};
 }
 
-// Splits text into slices of at most max bytes without cutting a UTF-8 sequence (DynamoDB
-// strings must be valid UTF-8).
-std::vector<std::string> split_utf8(const std::string& text, std::size_t max) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = std::min(text.size(), start + max);
-    while (end < text.size() && end > start &&
-           (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
-      --end;
-    parts.push_back(text.substr(start, end - start));
-    start = end;
-  }
-  if (parts.empty()) parts.emplace_back();
-  return parts;
-}
-
-bool is_code(const shared::aws::AwsError& e, const char* code) { return e.code() == code; }
-
 }  // namespace
-
-DynamoSessionStore::DynamoSessionStore(DynamoSettingsForStore settings,
-                                       std::shared_ptr<shared::aws::AwsJsonClient> client)
-    : settings_(std::move(settings)), client_(std::move(client)) {
-  if (settings_.create_table) ensure_table();
-}
-
-json DynamoSessionStore::call(const std::string& operation, const json& body) {
-  try {
-    return client_->call("DynamoDB_20120810." + operation, body);
-  } catch (const shared::aws::AwsError& e) {
-    if (is_code(e, "ConditionalCheckFailedException")) throw;
-    throw StoreError("DynamoDB " + operation + ": " + e.what());
-  } catch (const shared::http::TransportError& e) {
-    throw StoreError("DynamoDB " + operation + ": " + e.what());
-  } catch (const shared::aws::CredentialsError& e) {
-    throw StoreError("DynamoDB " + operation + ": " + e.what());
-  }
-}
-
-void DynamoSessionStore::add_ttl(json& item) const {
-  if (settings_.ttl.count() > 0) item["expires_at"] = N(now_ms() / 1000 + settings_.ttl.count());
-}
-
-void DynamoSessionStore::ensure_table() {
-  try {
-    call("DescribeTable", {{"TableName", settings_.table}});
-    return;
-  } catch (const StoreError& e) {
-    if (std::string(e.what()).find("ResourceNotFoundException") == std::string::npos) throw;
-  }
-  shared::log::info("creating the DynamoDB table", {{"table", settings_.table}});
-  try {
-    call("CreateTable", {{"TableName", settings_.table},
-                         {"AttributeDefinitions",
-                          {{{"AttributeName", "pk"}, {"AttributeType", "S"}},
-                           {{"AttributeName", "sk"}, {"AttributeType", "S"}}}},
-                         {"KeySchema",
-                          {{{"AttributeName", "pk"}, {"KeyType", "HASH"}},
-                           {{"AttributeName", "sk"}, {"KeyType", "RANGE"}}}},
-                         {"BillingMode", "PAY_PER_REQUEST"}});
-  } catch (const StoreError& e) {
-    // Another process may have created it meanwhile.
-    if (std::string(e.what()).find("ResourceInUseException") == std::string::npos) throw;
-  }
-  for (int i = 0; i < 300; ++i) {
-    const auto described = call("DescribeTable", {{"TableName", settings_.table}});
-    if (described["Table"].value("TableStatus", "") == "ACTIVE") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  if (settings_.ttl.count() > 0) {
-    try {
-      call("UpdateTimeToLive",
-           {{"TableName", settings_.table},
-            {"TimeToLiveSpecification", {{"Enabled", true}, {"AttributeName", "expires_at"}}}});
-    } catch (const StoreError& e) {
-      shared::log::warn("cannot enable TTL on the table; items keep expires_at anyway",
-                        {{"error", e.what()}});
-    }
-  }
-}
 
 Session DynamoSessionStore::create_session(const std::string& user_id, const std::string& title) {
   const auto now = now_ms();
@@ -161,19 +54,14 @@ std::optional<Session> DynamoSessionStore::get_session(const std::string& user_i
 
 Page<Session> DynamoSessionStore::list_sessions(const std::string& user_id, int limit,
                                                 const std::string& cursor) {
-  const auto position = decode_cursor(cursor);
+  const auto before = cursor_session_before(cursor);
   json request = {
       {"TableName", settings_.table},
       {"KeyConditionExpression", "pk = :pk AND begins_with(sk, :prefix)"},
       {"ExpressionAttributeValues", {{":pk", S(user_pk(user_id))}, {":prefix", S("S#")}}},
       {"ScanIndexForward", false},
       {"Limit", limit + 1}};
-  if (position.contains("before")) {
-    if (!position["before"].is_string() || !is_session_id(position["before"].get<std::string>()))
-      throw BadCursor();
-    request["ExclusiveStartKey"] =
-        key(user_pk(user_id), session_sk(position["before"].get<std::string>()));
-  }
+  if (before) request["ExclusiveStartKey"] = key(user_pk(user_id), session_sk(*before));
   Page<Session> page;
   // A page may stop short of Limit (the 1 MB read limit): follow LastEvaluatedKey.
   while (static_cast<int>(page.items.size()) <= limit) {
@@ -232,9 +120,17 @@ void DynamoSessionStore::delete_keys(const std::vector<json>& keys) {
   }
 }
 
+void DynamoSessionStore::delete_message_parts(const std::string& pk, std::int64_t seq,
+                                              std::size_t from, std::size_t to) {
+  std::vector<json> keys;
+  for (std::size_t i = from; i < to; ++i) keys.push_back(key(pk, message_sk(seq, i)));
+  delete_keys(keys);
+}
+
 bool DynamoSessionStore::delete_session(const std::string& user_id, const std::string& session_id) {
-  // The session item goes first: from then on appends fail, so nothing new lands in the
-  // partition that is being emptied.
+  // The session item goes first: from then on appends fail, and a write already past that check
+  // finds the session gone afterwards and removes what it wrote (see append_message), so nothing
+  // is left in the partition that is being emptied.
   const auto r = call("DeleteItem", {{"TableName", settings_.table},
                                      {"Key", key(user_pk(user_id), session_sk(session_id))},
                                      {"ReturnValues", "ALL_OLD"}});
@@ -255,44 +151,55 @@ bool DynamoSessionStore::delete_session(const std::string& user_id, const std::s
   return existed;
 }
 
-void DynamoSessionStore::put_message_parts(const std::string& user_id,
-                                           const std::string& session_id,
-                                           const StoredMessage& message, bool create,
-                                           std::size_t* parts_written) {
+std::optional<std::size_t> DynamoSessionStore::put_message_parts(const std::string& user_id,
+                                                                 const std::string& session_id,
+                                                                 const StoredMessage& message,
+                                                                 bool create) {
   const auto body = message.content.dump(-1, ' ', false, json::error_handler_t::replace);
   const auto slices = split_utf8(body, settings_.part_bytes);
   const auto revision = random_hex(4);
   const auto pk = session_pk(user_id, session_id);
+  const char* condition = create ? "attribute_not_exists(pk)" : "attribute_exists(pk)";
   // Tail parts first, the head last: a reader that sees the head finds its parts in place.
-  for (std::size_t i = slices.size(); i-- > 1;) {
-    json item = key(pk, message_sk(message.seq, i));
-    item["kind"] = S("message_part");
-    item["body"] = S(slices[i]);
-    item["rev"] = S(revision);
-    add_ttl(item);
-    call("PutItem", {{"TableName", settings_.table}, {"Item", item}});
+  std::size_t tails_written = 0;
+  try {
+    for (std::size_t i = slices.size(); i-- > 1;) {
+      json item = key(pk, message_sk(message.seq, i));
+      item["kind"] = S("message_part");
+      item["body"] = S(slices[i]);
+      item["rev"] = S(revision);
+      add_ttl(item);
+      json request = {{"TableName", settings_.table}, {"Item", item}};
+      // A replacement overwrites the old revision's tails; a new message never overwrites.
+      if (create) request["ConditionExpression"] = condition;
+      call("PutItem", request);
+      ++tails_written;
+    }
+    json head = key(pk, message_sk(message.seq, 0));
+    head["kind"] = S("message");
+    head["body"] = S(slices[0]);
+    head["rev"] = S(revision);
+    head["parts"] = N(static_cast<std::int64_t>(slices.size()));
+    head["role"] = S(message.role);
+    head["turn_id"] = S(message.turn_id);
+    head["status"] = S(message.status);
+    head["stop_reason"] = S(message.stop_reason);
+    head["error_code"] = S(message.error_code);
+    head["error_message"] = S(message.error_message);
+    head["input_tokens"] = N(message.input_tokens);
+    head["output_tokens"] = N(message.output_tokens);
+    head["created_at"] = N(message.created_at_ms);
+    head["updated_at"] = N(message.updated_at_ms);
+    add_ttl(head);
+    call("PutItem",
+         {{"TableName", settings_.table}, {"Item", head}, {"ConditionExpression", condition}});
+  } catch (const shared::aws::AwsError&) {
+    // The tails this call wrote (the highest parts, written first) would be orphans: the
+    // message is gone (its session deleted) or the seq was not ours.
+    delete_message_parts(pk, message.seq, slices.size() - tails_written, slices.size());
+    return std::nullopt;
   }
-  json head = key(pk, message_sk(message.seq, 0));
-  head["kind"] = S("message");
-  head["body"] = S(slices[0]);
-  head["rev"] = S(revision);
-  head["parts"] = N(static_cast<std::int64_t>(slices.size()));
-  head["role"] = S(message.role);
-  head["turn_id"] = S(message.turn_id);
-  head["status"] = S(message.status);
-  head["stop_reason"] = S(message.stop_reason);
-  head["error_code"] = S(message.error_code);
-  head["error_message"] = S(message.error_message);
-  head["input_tokens"] = N(message.input_tokens);
-  head["output_tokens"] = N(message.output_tokens);
-  head["created_at"] = N(message.created_at_ms);
-  head["updated_at"] = N(message.updated_at_ms);
-  add_ttl(head);
-  call("PutItem",
-       {{"TableName", settings_.table},
-        {"Item", head},
-        {"ConditionExpression", create ? "attribute_not_exists(pk)" : "attribute_exists(pk)"}});
-  if (parts_written) *parts_written = slices.size();
+  return slices.size();
 }
 
 std::optional<StoredMessage> DynamoSessionStore::append_message(const std::string& user_id,
@@ -322,11 +229,15 @@ std::optional<StoredMessage> DynamoSessionStore::append_message(const std::strin
   message.seq = get_n(counter["Attributes"], "next_seq");
   if (message.created_at_ms == 0) message.created_at_ms = now;
   message.updated_at_ms = now;
-  try {
-    put_message_parts(user_id, session_id, message, true, nullptr);
-  } catch (const shared::aws::AwsError&) {
-    // The seq was handed out twice: only possible if the counter was reset. Never overwrite.
-    throw StoreError("message " + std::to_string(message.seq) + " already exists");
+  const auto parts = put_message_parts(user_id, session_id, message, true);
+  // The seq was handed out twice: only possible if the counter was reset. Never overwrite.
+  if (!parts) throw StoreError("message " + std::to_string(message.seq) + " already exists");
+  // A delete that ran between the counter and these writes emptied the partition before they
+  // landed. Looking after the write closes that gap: a delete that starts later still finds
+  // and removes them, and one that already removed the session item is seen here.
+  if (!get_session(user_id, session_id)) {
+    delete_message_parts(session_pk(user_id, session_id), message.seq, 0, *parts);
+    return std::nullopt;
   }
   return message;
 }
@@ -344,160 +255,102 @@ bool DynamoSessionStore::update_message(const std::string& user_id, const std::s
       static_cast<std::size_t>(std::max<std::int64_t>(1, get_n(head["Item"], "parts")));
   StoredMessage updated = message;
   updated.updated_at_ms = now_ms();
-  std::size_t new_parts = 0;
-  try {
-    put_message_parts(user_id, session_id, updated, false, &new_parts);
-  } catch (const shared::aws::AwsError&) {  // the message (and its session) is gone
-    return false;
-  }
-  std::vector<json> stale;
-  for (std::size_t i = new_parts; i < old_parts; ++i)
-    stale.push_back(key(pk, message_sk(message.seq, i)));
-  delete_keys(stale);
+  const auto new_parts = put_message_parts(user_id, session_id, updated, false);
+  if (!new_parts) return false;  // the message (and its session) is gone
+  if (*new_parts < old_parts) delete_message_parts(pk, message.seq, *new_parts, old_parts);
   return true;
+}
+
+DynamoSessionStore::MessageItems DynamoSessionStore::query_message_items(
+    json request, const std::function<bool(const MessageItems&)>& enough) {
+  MessageItems items;
+  while (true) {
+    const auto r = call("Query", request);
+    for (const auto& item : r.value("Items", json::array()))
+      if (const auto seq = message_seq(get_s(item, "sk"))) items[*seq].push_back(item);
+    if (!r.contains("LastEvaluatedKey") || enough(items)) break;
+    request["ExclusiveStartKey"] = r["LastEvaluatedKey"];
+  }
+  return items;
 }
 
 Page<StoredMessage> DynamoSessionStore::list_messages(const std::string& user_id,
                                                       const std::string& session_id, int limit,
                                                       const std::string& cursor) {
-  const auto position = decode_cursor(cursor);
-  std::int64_t after = 0;
-  if (position.contains("after")) {
-    if (!position["after"].is_number_integer()) throw BadCursor();
-    after = position["after"].get<std::int64_t>();
-  }
-  // A reader can race a writer that is replacing a multi-part message; read again when the parts
-  // do not match their head's revision.
+  const auto after = cursor_seq_after(cursor);
   for (int attempt = 0;; ++attempt) {
-    json request = {{"TableName", settings_.table},
-                    {"KeyConditionExpression", "pk = :pk AND sk BETWEEN :from AND :to"},
-                    {"ExpressionAttributeValues",
-                     {{":pk", S(session_pk(user_id, session_id))},
-                      {":from", S(message_sk(after + 1, 0))},
-                      {":to", S("M#999999999999#9999")}}},
-                    {"ConsistentRead", true}};
-    std::map<std::int64_t, std::vector<json>> items;  // seq -> parts in sk order
-    while (true) {
-      const auto r = call("Query", request);
-      for (const auto& item : r.value("Items", json::array())) {
-        const auto sk = get_s(item, "sk");
-        const auto seq = std::stoll(sk.substr(2, 12));
-        items[seq].push_back(item);
-      }
-      // Enough whole messages: more than limit seqs seen and the last one complete.
-      if (!r.contains("LastEvaluatedKey")) break;
-      if (static_cast<int>(items.size()) > limit + 1) break;
-      request["ExclusiveStartKey"] = r["LastEvaluatedKey"];
-    }
+    // Items, not messages, count against Limit: a long message is several. Past limit + 1 seqs,
+    // the first limit + 1 are whole (a seq's parts are adjacent), which fills the page and tells
+    // whether there is a next one.
+    const json request = {{"TableName", settings_.table},
+                          {"KeyConditionExpression", "pk = :pk AND sk BETWEEN :from AND :to"},
+                          {"ExpressionAttributeValues",
+                           {{":pk", S(session_pk(user_id, session_id))},
+                            {":from", S(message_sk(after + 1, 0))},
+                            {":to", S(kLastMessageSk)}}},
+                          {"ConsistentRead", true},
+                          {"Limit", limit + 2}};
+    const auto items = query_message_items(request, [&](const MessageItems& seen) {
+      return static_cast<int>(seen.size()) > limit + 1;
+    });
     Page<StoredMessage> page;
-    bool consistent = true;
+    bool torn = false;
     for (const auto& [seq, parts] : items) {
       if (static_cast<int>(page.items.size()) == limit) {
         page.next_cursor = encode_cursor({{"after", page.items.back().seq}});
         break;
       }
-      const auto& head = parts.front();
-      if (get_s(head, "kind") != "message") continue;  // parts without a head: a write in flight
-      const auto expected = static_cast<std::size_t>(get_n(head, "parts"));
-      const auto revision = get_s(head, "rev");
-      std::string body;
-      bool complete = parts.size() == expected;
-      for (const auto& part : parts) {
-        if (get_s(part, "rev") != revision) complete = false;
-        body += get_s(part, "body");
-      }
-      if (!complete) {
-        consistent = false;
+      auto assembled = assemble_message(seq, parts);
+      if (assembled.state == AssembledMessage::State::kNoHead) continue;
+      if (assembled.state == AssembledMessage::State::kTorn) {
+        torn = true;
         break;
       }
-      StoredMessage m;
-      m.seq = seq;
-      m.role = get_s(head, "role");
-      m.turn_id = get_s(head, "turn_id");
-      m.content = json::parse(body, nullptr, false);
-      if (m.content.is_discarded() || !m.content.is_array()) m.content = json::array();
-      m.status = get_s(head, "status");
-      m.stop_reason = get_s(head, "stop_reason");
-      m.error_code = get_s(head, "error_code");
-      m.error_message = get_s(head, "error_message");
-      m.input_tokens = get_n(head, "input_tokens");
-      m.output_tokens = get_n(head, "output_tokens");
-      m.created_at_ms = get_n(head, "created_at");
-      m.updated_at_ms = get_n(head, "updated_at");
-      page.items.push_back(std::move(m));
+      page.items.push_back(std::move(assembled.message));
     }
-    if (consistent || attempt >= 5) return page;
+    if (!torn || attempt >= kTornReadAttempts) return page;
     std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
   }
 }
 
-bool DynamoSessionStore::acquire_turn_lock(const std::string& user_id,
-                                           const std::string& session_id,
-                                           const std::string& turn_id, const std::string& owner,
-                                           std::int64_t lease_until_ms) {
-  if (!get_session(user_id, session_id)) return false;
-  json item = key(session_pk(user_id, session_id), kLockSk);
-  item["kind"] = S("lock");
-  item["user_id"] = S(user_id);
-  item["session_id"] = S(session_id);
-  item["turn_id"] = S(turn_id);
-  item["owner"] = S(owner);
-  item["lease_until"] = N(lease_until_ms);
-  add_ttl(item);
-  try {
-    call("PutItem", {{"TableName", settings_.table},
-                     {"Item", item},
-                     {"ConditionExpression", "attribute_not_exists(pk) OR #lease < :now"},
-                     {"ExpressionAttributeNames", {{"#lease", "lease_until"}}},
-                     {"ExpressionAttributeValues", {{":now", N(now_ms())}}}});
-    return true;
-  } catch (const shared::aws::AwsError&) {  // held by a live turn
-    return false;
-  }
-}
-
-void DynamoSessionStore::release_turn_lock(const std::string& user_id,
-                                           const std::string& session_id,
-                                           const std::string& turn_id) {
-  try {
-    call("DeleteItem", {{"TableName", settings_.table},
-                        {"Key", key(session_pk(user_id, session_id), kLockSk)},
-                        {"ConditionExpression", "#turn = :turn"},
-                        {"ExpressionAttributeNames", {{"#turn", "turn_id"}}},
-                        {"ExpressionAttributeValues", {{":turn", S(turn_id)}}}});
-  } catch (const shared::aws::AwsError&) {
-    // Held by another turn now (or gone): not ours to release.
-  }
-}
-
-std::vector<AbandonedTurn> DynamoSessionStore::abandoned_turns(const std::string& owner,
-                                                               std::int64_t now) {
-  // A scan, run once at start: locks are few and short-lived, and this avoids an index that
-  // every lock write would pay for.
-  json request = {{"TableName", settings_.table},
-                  {"FilterExpression", "sk = :lock AND (#owner = :owner OR #lease < :now)"},
-                  {"ExpressionAttributeNames", {{"#owner", "owner"}, {"#lease", "lease_until"}}},
-                  {"ExpressionAttributeValues",
-                   {{":lock", S(kLockSk)}, {":owner", S(owner)}, {":now", N(now)}}},
-                  {"ConsistentRead", true}};
-  std::vector<AbandonedTurn> turns;
-  while (true) {
-    const auto r = call("Scan", request);
-    for (const auto& item : r.value("Items", json::array()))
-      turns.push_back({get_s(item, "user_id"), get_s(item, "session_id"), get_s(item, "turn_id")});
-    if (!r.contains("LastEvaluatedKey")) break;
-    request["ExclusiveStartKey"] = r["LastEvaluatedKey"];
-  }
-  return turns;
-}
-
-std::string DynamoSessionStore::check_ready() {
-  try {
-    const auto r = call("DescribeTable", {{"TableName", settings_.table}});
-    const auto status = r["Table"].value("TableStatus", "");
-    return status == "ACTIVE" ? "" : "table " + settings_.table + " is " + status;
-  } catch (const std::exception& e) {
-    return e.what();
+std::vector<StoredMessage> DynamoSessionStore::recent_messages(const std::string& user_id,
+                                                               const std::string& session_id,
+                                                               int limit, std::int64_t before_seq) {
+  if (limit <= 0 || before_seq == 1) return {};
+  const std::string to = before_seq > 1 ? message_sk(before_seq - 1, 9999) : kLastMessageSk;
+  for (int attempt = 0;; ++attempt) {
+    // Backwards, a message's tails come before its head: a seq whose head was read is whole.
+    const json request = {{"TableName", settings_.table},
+                          {"KeyConditionExpression", "pk = :pk AND sk BETWEEN :from AND :to"},
+                          {"ExpressionAttributeValues",
+                           {{":pk", S(session_pk(user_id, session_id))},
+                            {":from", S(message_sk(0, 0))},
+                            {":to", S(to)}}},
+                          {"ScanIndexForward", false},
+                          {"ConsistentRead", true},
+                          {"Limit", limit + 1}};
+    const auto items = query_message_items(request, [&](const MessageItems& seen) {
+      int heads = 0;
+      for (const auto& [seq, parts] : seen)
+        for (const auto& part : parts)
+          if (get_s(part, "kind") == "message") ++heads;
+      return heads >= limit;
+    });
+    std::vector<StoredMessage> newest_first;
+    bool torn = false;
+    for (auto it = items.rbegin(); it != items.rend(); ++it) {
+      if (static_cast<int>(newest_first.size()) == limit) break;
+      auto assembled = assemble_message(it->first, it->second);
+      if (assembled.state == AssembledMessage::State::kNoHead) continue;
+      if (assembled.state == AssembledMessage::State::kTorn) {
+        torn = true;
+        break;
+      }
+      newest_first.push_back(std::move(assembled.message));
+    }
+    if (!torn || attempt >= kTornReadAttempts)
+      return std::vector<StoredMessage>(newest_first.rbegin(), newest_first.rend());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
   }
 }
 

@@ -1,116 +1,18 @@
 #include "store/sqlite_session_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "identifiers.h"
 #include "store/cursor.h"
+#include "store/sqlite_schema.h"
+#include "store/sqlite_statement.h"
 
 namespace agent::store {
 namespace {
 
-// Each entry moves the schema from version i to i+1. Never edit a released entry; append.
-constexpr const char* kMigrations[] = {
-    R"sql(
-CREATE TABLE sessions (
-  user_id TEXT NOT NULL,
-  id TEXT NOT NULL,
-  title TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  next_seq INTEGER NOT NULL DEFAULT 1,
-  PRIMARY KEY (user_id, id)
-) WITHOUT ROWID;
-CREATE TABLE messages (
-  user_id TEXT NOT NULL,
-  session_id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  role TEXT NOT NULL,
-  turn_id TEXT NOT NULL,
-  content TEXT NOT NULL,
-  status TEXT NOT NULL,
-  stop_reason TEXT NOT NULL DEFAULT '',
-  error_code TEXT NOT NULL DEFAULT '',
-  error_message TEXT NOT NULL DEFAULT '',
-  input_tokens INTEGER NOT NULL DEFAULT 0,
-  output_tokens INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  PRIMARY KEY (user_id, session_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE turn_locks (
-  user_id TEXT NOT NULL,
-  session_id TEXT NOT NULL,
-  turn_id TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  lease_until INTEGER NOT NULL,
-  PRIMARY KEY (user_id, session_id)
-) WITHOUT ROWID;
-)sql",
-};
-
-// A prepared statement that finalizes itself; binds by position from 1.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-      throw StoreError(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  // True while there is a row.
-  bool step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(db_));
-  }
-  std::string text(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  int changes() const { return sqlite3_changes(db_); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-// BEGIN IMMEDIATE ... COMMIT, rolled back when left by an exception.
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db) { run("BEGIN IMMEDIATE"); }
-  ~Transaction() {
-    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  void commit() {
-    run("COMMIT");
-    done_ = true;
-  }
-
- private:
-  void run(const char* sql) {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-      std::string why = error ? error : "unknown";
-      sqlite3_free(error);
-      throw StoreError(std::string("sqlite ") + sql + ": " + why);
-    }
-  }
-  sqlite3* db_;
-  bool done_ = false;
-};
+using sqlite::Statement;
+using sqlite::Transaction;
 
 Session read_session(const Statement& s) {
   return Session{s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4)};
@@ -118,8 +20,7 @@ Session read_session(const Statement& s) {
 
 constexpr const char* kMessageColumns =
     "seq, role, turn_id, content, status, stop_reason, error_code, error_message, input_tokens, "
-    "output_tokens, "
-    "created_at, updated_at";
+    "output_tokens, created_at, updated_at";
 
 StoredMessage read_message(const Statement& s) {
   StoredMessage m;
@@ -151,14 +52,11 @@ SqliteSessionStore::SqliteSessionStore(SqliteSettings settings) : settings_(std:
     std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
-    throw StoreError("cannot open " + settings_.path + ": " + why);
+    throw StoreError("AGENT_SQLITE_PATH: cannot open " + settings_.path + ": " + why);
   }
   sqlite3_busy_timeout(db_, static_cast<int>(settings_.busy_timeout.count()));
   try {
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=NORMAL");
-    exec("PRAGMA foreign_keys=ON");
-    migrate();
+    sqlite::prepare_database(db_, settings_.path);
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -168,15 +66,6 @@ SqliteSessionStore::SqliteSessionStore(SqliteSettings settings) : settings_(std:
 
 SqliteSessionStore::~SqliteSessionStore() { sqlite3_close(db_); }
 
-void SqliteSessionStore::exec(const char* sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string why = error ? error : "unknown";
-    sqlite3_free(error);
-    throw StoreError("sqlite: " + why);
-  }
-}
-
 int SqliteSessionStore::schema_version() {
   std::lock_guard lock(mutex_);
   Statement s(db_, "PRAGMA user_version");
@@ -184,18 +73,11 @@ int SqliteSessionStore::schema_version() {
   return static_cast<int>(s.integer(0));
 }
 
-void SqliteSessionStore::migrate() {
-  const int target = static_cast<int>(std::size(kMigrations));
-  Transaction tx(db_);
-  Statement version(db_, "PRAGMA user_version");
-  version.step();
-  const int current = static_cast<int>(version.integer(0));
-  if (current > target)
-    throw StoreError("the database schema (version " + std::to_string(current) +
-                     ") is newer than this agent understands (" + std::to_string(target) + ")");
-  for (int v = current; v < target; ++v) exec(kMigrations[v]);
-  if (current != target) exec(("PRAGMA user_version=" + std::to_string(target)).c_str());
-  tx.commit();
+std::string SqliteSessionStore::journal_mode() {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "PRAGMA journal_mode");
+  s.step();
+  return s.text(0);
 }
 
 Session SqliteSessionStore::create_session(const std::string& user_id, const std::string& title) {
@@ -222,14 +104,12 @@ std::optional<Session> SqliteSessionStore::get_session(const std::string& user_i
 
 Page<Session> SqliteSessionStore::list_sessions(const std::string& user_id, int limit,
                                                 const std::string& cursor) {
-  const auto position = decode_cursor(cursor);
-  const std::string before =
-      position.value("before", std::string(":"));  // ':' sorts after every hex digit
+  // ':' sorts after every hex digit: the first page starts past the newest id.
+  const std::string before = cursor_session_before(cursor).value_or(":");
   std::lock_guard lock(mutex_);
   Statement s(db_,
               "SELECT id, user_id, title, created_at, updated_at FROM sessions WHERE user_id = ? "
-              "AND id < ? "
-              "ORDER BY id DESC LIMIT ?");
+              "AND id < ? ORDER BY id DESC LIMIT ?");
   s.bind(1, user_id).bind(2, before).bind(3, static_cast<std::int64_t>(limit) + 1);
   Page<Session> page;
   while (s.step()) page.items.push_back(read_session(s));
@@ -269,13 +149,11 @@ bool SqliteSessionStore::delete_session(const std::string& user_id, const std::s
 Page<StoredMessage> SqliteSessionStore::list_messages(const std::string& user_id,
                                                       const std::string& session_id, int limit,
                                                       const std::string& cursor) {
-  const auto position = decode_cursor(cursor);
-  const auto after = position.value("after", std::int64_t{0});
+  const auto after = cursor_seq_after(cursor);
   std::lock_guard lock(mutex_);
-  Statement s(
-      db_, (std::string("SELECT ") + kMessageColumns +
-            " FROM messages WHERE user_id = ? AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?")
-               .c_str());
+  Statement s(db_, std::string("SELECT ") + kMessageColumns +
+                       " FROM messages WHERE user_id = ? AND session_id = ? AND seq > ? ORDER BY "
+                       "seq LIMIT ?");
   s.bind(1, user_id)
       .bind(2, session_id)
       .bind(3, after)
@@ -287,6 +165,23 @@ Page<StoredMessage> SqliteSessionStore::list_messages(const std::string& user_id
     page.next_cursor = encode_cursor({{"after", page.items.back().seq}});
   }
   return page;
+}
+
+std::vector<StoredMessage> SqliteSessionStore::recent_messages(const std::string& user_id,
+                                                               const std::string& session_id,
+                                                               int limit, std::int64_t before_seq) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, std::string("SELECT ") + kMessageColumns +
+                       " FROM messages WHERE user_id = ? AND session_id = ? AND seq < ? ORDER BY "
+                       "seq DESC LIMIT ?");
+  s.bind(1, user_id)
+      .bind(2, session_id)
+      .bind(3, before_seq > 0 ? before_seq : INT64_MAX)
+      .bind(4, static_cast<std::int64_t>(std::max(limit, 0)));
+  std::vector<StoredMessage> messages;
+  while (s.step()) messages.push_back(read_message(s));
+  std::reverse(messages.begin(), messages.end());
+  return messages;
 }
 
 std::optional<StoredMessage> SqliteSessionStore::append_message(const std::string& user_id,
@@ -306,9 +201,9 @@ std::optional<StoredMessage> SqliteSessionStore::append_message(const std::strin
   }
   if (message.created_at_ms == 0) message.created_at_ms = now;
   message.updated_at_ms = now;
-  Statement insert(db_, (std::string("INSERT INTO messages (user_id, session_id, ") +
-                         kMessageColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                            .c_str());
+  Statement insert(db_, std::string("INSERT INTO messages (user_id, session_id, ") +
+                            kMessageColumns +
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, user_id)
       .bind(2, session_id)
       .bind(3, message.seq)
@@ -329,9 +224,8 @@ bool SqliteSessionStore::update_message(const std::string& user_id, const std::s
   std::lock_guard lock(mutex_);
   Statement s(db_,
               "UPDATE messages SET content = ?, status = ?, stop_reason = ?, error_code = ?, "
-              "error_message = ?, "
-              "input_tokens = ?, output_tokens = ?, updated_at = ? WHERE user_id = ? AND "
-              "session_id = ? AND seq = ?");
+              "error_message = ?, input_tokens = ?, output_tokens = ?, updated_at = ? WHERE "
+              "user_id = ? AND session_id = ? AND seq = ?");
   s.bind(1, dump(message.content))
       .bind(2, message.status)
       .bind(3, message.stop_reason)
@@ -345,31 +239,48 @@ bool SqliteSessionStore::update_message(const std::string& user_id, const std::s
   return s.changes() > 0;
 }
 
-bool SqliteSessionStore::acquire_turn_lock(const std::string& user_id,
-                                           const std::string& session_id,
-                                           const std::string& turn_id, const std::string& owner,
-                                           std::int64_t lease_until_ms) {
+TurnLockGrant SqliteSessionStore::acquire_turn_lock(const std::string& user_id,
+                                                    const std::string& session_id,
+                                                    const std::string& turn_id,
+                                                    const std::string& owner,
+                                                    std::int64_t lease_until_ms) {
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
   Statement exists(db_, "SELECT 1 FROM sessions WHERE user_id = ? AND id = ?");
   exists.bind(1, user_id).bind(2, session_id);
-  if (!exists.step()) return false;
+  if (!exists.step()) return {};
+  TurnLockGrant grant;
+  Statement held(
+      db_, "SELECT turn_id, lease_until FROM turn_locks WHERE user_id = ? AND session_id = ?");
+  held.bind(1, user_id).bind(2, session_id);
+  const auto now = now_ms();
+  if (held.step()) {
+    if (held.integer(1) >= now) return {};  // a live turn holds it
+    grant.replaced_turn_id = held.text(0);
+  }
   Statement s(db_,
               "INSERT INTO turn_locks (user_id, session_id, turn_id, owner, lease_until) VALUES "
-              "(?, ?, ?, ?, ?) "
-              "ON CONFLICT (user_id, session_id) DO UPDATE SET turn_id = excluded.turn_id, owner = "
-              "excluded.owner, "
-              "lease_until = excluded.lease_until WHERE turn_locks.lease_until < ?");
+              "(?, ?, ?, ?, ?) ON CONFLICT (user_id, session_id) DO UPDATE SET turn_id = "
+              "excluded.turn_id, owner = excluded.owner, lease_until = excluded.lease_until");
   s.bind(1, user_id)
       .bind(2, session_id)
       .bind(3, turn_id)
       .bind(4, owner)
       .bind(5, lease_until_ms)
-      .bind(6, now_ms());
-  s.step();
-  const bool taken = s.changes() > 0;
+      .step();
   tx.commit();
-  return taken;
+  grant.acquired = true;
+  return grant;
+}
+
+bool SqliteSessionStore::renew_turn_lock(const std::string& user_id, const std::string& session_id,
+                                         const std::string& turn_id, std::int64_t lease_until_ms) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_,
+              "UPDATE turn_locks SET lease_until = ? WHERE user_id = ? AND session_id = ? AND "
+              "turn_id = ?");
+  s.bind(1, lease_until_ms).bind(2, user_id).bind(3, session_id).bind(4, turn_id).step();
+  return s.changes() > 0;
 }
 
 void SqliteSessionStore::release_turn_lock(const std::string& user_id,
@@ -383,13 +294,33 @@ void SqliteSessionStore::release_turn_lock(const std::string& user_id,
 std::vector<AbandonedTurn> SqliteSessionStore::abandoned_turns(const std::string& owner,
                                                                std::int64_t now) {
   std::lock_guard lock(mutex_);
-  Statement s(
-      db_,
-      "SELECT user_id, session_id, turn_id FROM turn_locks WHERE owner = ? OR lease_until < ?");
-  s.bind(1, owner).bind(2, now);
+  // Two indexed lookups (by lease, by owner) rather than one OR that would read every lock.
+  Statement s(db_,
+              "SELECT user_id, session_id, turn_id, owner, lease_until FROM turn_locks WHERE "
+              "lease_until < ?1 UNION SELECT user_id, session_id, turn_id, owner, lease_until "
+              "FROM turn_locks WHERE ?2 <> '' AND owner = ?2");
+  s.bind(1, now).bind(2, owner);
   std::vector<AbandonedTurn> turns;
-  while (s.step()) turns.push_back(AbandonedTurn{s.text(0), s.text(1), s.text(2)});
+  while (s.step())
+    turns.push_back(AbandonedTurn{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4)});
   return turns;
+}
+
+bool SqliteSessionStore::claim_turn_lock(const AbandonedTurn& seen, const std::string& claimer,
+                                         std::int64_t lease_until_ms) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_,
+              "UPDATE turn_locks SET owner = ?, lease_until = ? WHERE user_id = ? AND session_id "
+              "= ? AND turn_id = ? AND owner = ? AND lease_until = ?");
+  s.bind(1, claimer)
+      .bind(2, lease_until_ms)
+      .bind(3, seen.user_id)
+      .bind(4, seen.session_id)
+      .bind(5, seen.turn_id)
+      .bind(6, seen.owner)
+      .bind(7, seen.lease_until_ms)
+      .step();
+  return s.changes() > 0;
 }
 
 std::string SqliteSessionStore::check_ready() {

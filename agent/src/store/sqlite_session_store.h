@@ -1,4 +1,5 @@
-// The embedded store: one SQLite file in WAL mode, schema migrations by PRAGMA user_version.
+// The embedded store: one SQLite file in WAL mode, schema migrations by PRAGMA user_version
+// (store/sqlite_schema).
 // One connection guarded by a mutex: the agent's write rate is a few rows per turn, far below
 // what one SQLite writer handles, and it keeps every operation simply serialised.
 #pragma once
@@ -14,13 +15,13 @@
 namespace agent::store {
 
 struct SqliteSettings {
-  std::string path = "agent.db";                 // AGENT_SQLITE_PATH (":memory:" for tests)
+  std::string path = "agent.db";                 // AGENT_SQLITE_PATH (a file: WAL needs one)
   std::chrono::milliseconds busy_timeout{5000};  // AGENT_SQLITE_BUSY_TIMEOUT
 };
 
 class SqliteSessionStore : public SessionStore {
  public:
-  // Opens (creating when missing) and migrates the schema; throws StoreError.
+  // Opens (creating when missing), enables WAL and migrates the schema; throws StoreError.
   explicit SqliteSessionStore(SqliteSettings settings);
   ~SqliteSessionStore() override;
   SqliteSessionStore(const SqliteSessionStore&) = delete;
@@ -36,27 +37,32 @@ class SqliteSessionStore : public SessionStore {
   bool delete_session(const std::string& user_id, const std::string& session_id) override;
   Page<StoredMessage> list_messages(const std::string& user_id, const std::string& session_id,
                                     int limit, const std::string& cursor) override;
+  std::vector<StoredMessage> recent_messages(const std::string& user_id,
+                                             const std::string& session_id, int limit,
+                                             std::int64_t before_seq) override;
   std::optional<StoredMessage> append_message(const std::string& user_id,
                                               const std::string& session_id,
                                               StoredMessage message) override;
   bool update_message(const std::string& user_id, const std::string& session_id,
                       const StoredMessage& message) override;
-  bool acquire_turn_lock(const std::string& user_id, const std::string& session_id,
-                         const std::string& turn_id, const std::string& owner,
-                         std::int64_t lease_until_ms) override;
+  TurnLockGrant acquire_turn_lock(const std::string& user_id, const std::string& session_id,
+                                  const std::string& turn_id, const std::string& owner,
+                                  std::int64_t lease_until_ms) override;
+  bool renew_turn_lock(const std::string& user_id, const std::string& session_id,
+                       const std::string& turn_id, std::int64_t lease_until_ms) override;
   void release_turn_lock(const std::string& user_id, const std::string& session_id,
                          const std::string& turn_id) override;
   std::vector<AbandonedTurn> abandoned_turns(const std::string& owner,
                                              std::int64_t now_ms) override;
+  bool claim_turn_lock(const AbandonedTurn& seen, const std::string& claimer,
+                       std::int64_t lease_until_ms) override;
   std::string check_ready() override;
 
-  // The schema version after migrations (tests).
+  // The schema version after migrations, and the journal mode (tests).
   int schema_version();
+  std::string journal_mode();
 
  private:
-  void migrate();
-  void exec(const char* sql);
-
   SqliteSettings settings_;
   std::mutex mutex_;
   sqlite3* db_ = nullptr;

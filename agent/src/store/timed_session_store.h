@@ -1,6 +1,7 @@
 // A SessionStore decorator that records each operation's latency in
-// agent_store_latency_seconds{operation} and failures in agent_store_errors_total, whatever the
-// store behind it.
+// agent_store_latency_seconds{operation} and failures in agent_store_errors_total{operation},
+// whatever the store behind it. Every operation's error counter exists from the start (at 0), so
+// that a dashboard or alert sees the series before the first failure.
 #pragma once
 
 #include <memory>
@@ -41,7 +42,15 @@ class TimedSessionStore : public SessionStore {
 
  public:
   TimedSessionStore(std::unique_ptr<SessionStore> inner, shared::MetricsRegistry& metrics)
-      : inner_(std::move(inner)), metrics_(metrics) {}
+      : inner_(std::move(inner)), metrics_(metrics) {
+    for (const char* operation :
+         {"create_session", "get_session", "list_sessions", "rename_session", "delete_session",
+          "list_messages", "recent_messages", "append_message", "update_message",
+          "acquire_turn_lock", "renew_turn_lock", "release_turn_lock", "abandoned_turns",
+          "claim_turn_lock"})
+      metrics_.counter("agent_store_errors_total", "Store operations that failed",
+                       {{"operation", operation}});
+  }
 
   Session create_session(const std::string& u, const std::string& t) override {
     return timed("create_session", [&] { return inner_->create_session(u, t); });
@@ -63,6 +72,10 @@ class TimedSessionStore : public SessionStore {
                                     const std::string& c) override {
     return timed("list_messages", [&] { return inner_->list_messages(u, s, limit, c); });
   }
+  std::vector<StoredMessage> recent_messages(const std::string& u, const std::string& s, int limit,
+                                             std::int64_t before) override {
+    return timed("recent_messages", [&] { return inner_->recent_messages(u, s, limit, before); });
+  }
   std::optional<StoredMessage> append_message(const std::string& u, const std::string& s,
                                               StoredMessage m) override {
     return timed("append_message", [&] { return inner_->append_message(u, s, std::move(m)); });
@@ -70,9 +83,13 @@ class TimedSessionStore : public SessionStore {
   bool update_message(const std::string& u, const std::string& s, const StoredMessage& m) override {
     return timed("update_message", [&] { return inner_->update_message(u, s, m); });
   }
-  bool acquire_turn_lock(const std::string& u, const std::string& s, const std::string& t,
-                         const std::string& o, std::int64_t lease) override {
+  TurnLockGrant acquire_turn_lock(const std::string& u, const std::string& s, const std::string& t,
+                                  const std::string& o, std::int64_t lease) override {
     return timed("acquire_turn_lock", [&] { return inner_->acquire_turn_lock(u, s, t, o, lease); });
+  }
+  bool renew_turn_lock(const std::string& u, const std::string& s, const std::string& t,
+                       std::int64_t lease) override {
+    return timed("renew_turn_lock", [&] { return inner_->renew_turn_lock(u, s, t, lease); });
   }
   void release_turn_lock(const std::string& u, const std::string& s,
                          const std::string& t) override {
@@ -83,6 +100,10 @@ class TimedSessionStore : public SessionStore {
   }
   std::vector<AbandonedTurn> abandoned_turns(const std::string& o, std::int64_t now) override {
     return timed("abandoned_turns", [&] { return inner_->abandoned_turns(o, now); });
+  }
+  bool claim_turn_lock(const AbandonedTurn& seen, const std::string& claimer,
+                       std::int64_t lease) override {
+    return timed("claim_turn_lock", [&] { return inner_->claim_turn_lock(seen, claimer, lease); });
   }
   std::string check_ready() override { return inner_->check_ready(); }
 
