@@ -14,6 +14,11 @@ import { interpolationsIn, environmentOf, dependsOnOf, healthUrl } from './compo
 import { parseDockerfile } from './dockerfile_model.mjs';
 import { CONTAINERS, ROOT, loadDeployment } from './infra_deployment.mjs';
 
+// The DynamoDB store's sources (agent/src/store/dynamodb_*.cpp), where it calls operations.
+const dynamoStoreSource = () => fs.readdirSync(path.join(ROOT, 'agent/src/store'))
+  .filter((f) => /^dynamodb_.*\.cpp$/.test(f)).sort()
+  .map((f) => fs.readFileSync(path.join(ROOT, 'agent/src/store', f), 'utf8')).join('\n');
+
 // Set only in compose: locally there is no task role (static keys for dynamodb-local), the store
 // and model endpoints are overridable, the table is created on start, and the SQLite path is
 // kept for switching to AGENT_STORE=sqlite. In AWS the task role, the real endpoints and
@@ -207,7 +212,7 @@ describe('code, compose.yaml and the ECS task definition agree', () => {
   });
 
   test('the table Terraform creates has the key schema and TTL attribute the agent\'s store uses', () => {
-    const store = fs.readFileSync(path.join(ROOT, 'agent/src/store/dynamodb_session_store.cpp'), 'utf8');
+    const store = dynamoStoreSource();
     const keyOf = (type) => store.match(new RegExp(`\\{"AttributeName",\\s*"([^"]+)"\\},\\s*\\{"KeyType",\\s*"${type}"\\}`))?.[1];
     const ttl = store.match(/"TimeToLiveSpecification"[^;]*?"AttributeName",\s*"([^"]+)"/)?.[1];
     assert.ok(keyOf('HASH') && keyOf('RANGE') && ttl, 'cannot find the CreateTable key schema and TTL attribute in the agent\'s DynamoDB store');
@@ -217,8 +222,28 @@ describe('code, compose.yaml and the ECS task definition agree', () => {
     assert.equal(effectiveModuleVariable(env, 'dynamodb', modules.dynamodb, 'ttl_attribute'), ttl);
   });
 
+  test('the table Terraform creates has the lock index the agent\'s store queries and creates', () => {
+    const items = fs.readFileSync(path.join(ROOT, 'agent/src/store/dynamodb_items.h'), 'utf8');
+    const constant = (name) => items.match(new RegExp(`${name} = "([^"]+)"`))?.[1];
+    const [name, hash, range] = ['kLockIndex', 'kLockIndexHash', 'kLockIndexRange'].map(constant);
+    assert.ok(name && hash && range, 'cannot find the lock index constants in dynamodb_items.h');
+    const store = dynamoStoreSource();
+    assert.match(store, /"GlobalSecondaryIndexes"[\s\S]*"IndexName", kLockIndex/, 'CreateTable does not create the lock index');
+    assert.match(store, /"IndexName", kLockIndex\}[\s\S]*KeyConditionExpression/, 'the store does not query the lock index');
+    const t = modules.dynamodb.resources.aws_dynamodb_table.this;
+    const gsi = t.global_secondary_index ?? [];
+    assert.equal(gsi.length, 1, 'the table has no (or more than one) global secondary index');
+    assert.equal(gsi[0].name, name);
+    assert.equal(gsi[0].hash_key, hash);
+    assert.equal(gsi[0].range_key, range);
+    assert.equal(gsi[0].projection_type, 'ALL');
+    const types = Object.fromEntries(t.attribute.map((a) => [a.name, a.type]));
+    assert.equal(types[hash], 'S');
+    assert.equal(types[range], 'N');
+  });
+
   test('the task role allows exactly the DynamoDB operations the agent\'s store calls', () => {
-    const store = fs.readFileSync(path.join(ROOT, 'agent/src/store/dynamodb_session_store.cpp'), 'utf8');
+    const store = dynamoStoreSource();
     // Creating the table is for local use (AGENT_DYNAMODB_CREATE_TABLE); Terraform owns it in AWS.
     const tableAdmin = new Set(['CreateTable', 'UpdateTimeToLive']);
     const called = new Set([...store.matchAll(/\bcall\(\s*"([A-Za-z]+)"/g)].map((m) => m[1]).filter((op) => !tableAdmin.has(op)));

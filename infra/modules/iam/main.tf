@@ -88,10 +88,11 @@ data "aws_iam_policy_document" "task" {
   statement {
     sid = "SessionStore"
     # Exactly the operations the agent's DynamoDB store calls (tests/infra checks this against
-    # the code); Terraform owns the table, so no CreateTable or UpdateTimeToLive.
+    # the code); Terraform owns the table, so no CreateTable or UpdateTimeToLive. Query on
+    # .../index/* is the recovery sweep over the locks_by_lease index; no Scan.
     actions = [
       "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-      "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable",
+      "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable",
     ]
     resources = [var.dynamodb_table_arn, "${var.dynamodb_table_arn}/index/*"]
   }
