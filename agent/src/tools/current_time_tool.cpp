@@ -39,8 +39,7 @@ nlohmann::json CurrentTimeTool::input_schema() const {
           {"additionalProperties", false}};
 }
 
-ToolResult CurrentTimeTool::run(const nlohmann::json& input,
-                                std::chrono::steady_clock::time_point) {
+ToolResult CurrentTimeTool::run(const nlohmann::json& input, const ToolContext&) {
   std::string offset_text = "Z";
   if (input.is_object() && input.contains("utc_offset")) {
     if (!input["utc_offset"].is_string()) return {"utc_offset must be a string like +02:00", true};

@@ -15,8 +15,7 @@ class CurrentTimeTool : public Tool {
   std::string name() const override { return "current_time"; }
   std::string description() const override;
   nlohmann::json input_schema() const override;
-  ToolResult run(const nlohmann::json& input,
-                 std::chrono::steady_clock::time_point deadline) override;
+  ToolResult run(const nlohmann::json& input, const ToolContext& context) override;
 
  private:
   std::function<std::int64_t()> clock_ms_;

@@ -1,13 +1,40 @@
 #include "tools/tool_registry.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <thread>
+#include <stdexcept>
 
 namespace agent::tools {
+namespace {
 
-void ToolRegistry::add(std::shared_ptr<Tool> tool) { tools_.push_back(std::move(tool)); }
+// How soon a waiting caller notices the turn's cancellation.
+constexpr auto kCancelPoll = std::chrono::milliseconds(20);
+
+}  // namespace
+
+ToolRegistry::ToolRegistry(ToolLimits limits)
+    : limits_(limits),
+      workers_(std::make_unique<ToolWorkers>(std::max<std::size_t>(1, limits.workers))) {}
+
+void ToolRegistry::add(std::shared_ptr<Tool> tool) {
+  if (has(tool->name()))
+    throw std::invalid_argument("a tool named " + tool->name() + " is already registered");
+  tools_.push_back(std::move(tool));
+}
+
+bool ToolRegistry::has(const std::string& name) const {
+  for (const auto& t : tools_)
+    if (t->name() == name) return true;
+  return false;
+}
+
+std::vector<std::string> ToolRegistry::names() const {
+  std::vector<std::string> names;
+  for (const auto& t : tools_) names.push_back(t->name());
+  return names;
+}
 
 std::vector<model::ToolSpec> ToolRegistry::specs() const {
   std::vector<model::ToolSpec> specs;
@@ -29,37 +56,65 @@ ToolResult ToolRegistry::truncate(ToolResult result) const {
 }
 
 ToolResult ToolRegistry::run(const std::string& name, const nlohmann::json& input) const {
+  const std::atomic<bool> never{false};
+  return run(name, input, never);
+}
+
+ToolResult ToolRegistry::run(const std::string& name, const nlohmann::json& input,
+                             const std::atomic<bool>& cancelled) const {
   std::shared_ptr<Tool> tool;
   for (const auto& t : tools_)
     if (t->name() == name) tool = t;
   if (!tool) return {"unknown tool: " + name, true};
 
-  // The tool runs on its own thread so that one which ignores its deadline cannot hold the turn;
-  // the shared state outlives an abandoned thread.
+  // Shared with the worker, which may finish after this call has returned.
   struct Outcome {
     std::mutex mutex;
     std::condition_variable done;
+    bool started = false;
     std::optional<ToolResult> result;
   };
   auto outcome = std::make_shared<Outcome>();
-  const auto deadline = std::chrono::steady_clock::now() + limits_.timeout;
-  std::thread([tool, input, deadline, outcome] {
-    ToolResult result;
-    try {
-      result = tool->run(input, deadline);
-    } catch (const std::exception& e) {
-      result = {std::string("tool failed: ") + e.what(), true};
-    } catch (...) {
-      result = {"tool failed", true};
-    }
-    std::lock_guard lock(outcome->mutex);
-    outcome->result = std::move(result);
-    outcome->done.notify_all();
-  }).detach();
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  const ToolContext context{std::chrono::steady_clock::now() + limits_.timeout, stop};
+  workers_->submit(
+      [tool, input, context, outcome] {
+        {
+          std::lock_guard lock(outcome->mutex);
+          outcome->started = true;
+        }
+        ToolResult result;
+        try {
+          result = tool->run(input, context);
+        } catch (const std::exception& e) {
+          result = {std::string("tool failed: ") + e.what(), true};
+        } catch (...) {
+          result = {"tool failed", true};
+        }
+        std::lock_guard lock(outcome->mutex);
+        outcome->result = std::move(result);
+        outcome->done.notify_all();
+      },
+      stop);
 
   std::unique_lock lock(outcome->mutex);
-  if (!outcome->done.wait_until(lock, deadline, [&] { return outcome->result.has_value(); }))
-    return {"tool timed out after " + std::to_string(limits_.timeout.count()) + " ms", true};
+  while (!outcome->result) {
+    const auto now = std::chrono::steady_clock::now();
+    if (cancelled.load()) {
+      stop->store(true);
+      return {"the tool was stopped: the turn was cancelled", true};
+    }
+    if (now >= context.deadline) {
+      stop->store(true);
+      const auto limit = std::to_string(limits_.timeout.count()) + " ms";
+      if (!outcome->started)
+        return {"no tool worker was free within " + limit + " (all " +
+                    std::to_string(limits_.workers) + " busy)",
+                true};
+      return {"tool timed out after " + limit, true};
+    }
+    outcome->done.wait_until(lock, std::min(context.deadline, now + kCancelPoll));
+  }
   return truncate(std::move(*outcome->result));
 }
 
