@@ -15,16 +15,18 @@ namespace {
 
 constexpr const char* kSecret = "publisher-test-secret-0123456789";
 
-// A hub that answers 503 to the first `failures` publishes, then 200.
+// A hub that answers `failure_status` (503 unless told) to the first `failures` publishes,
+// then 200.
 class FakeHub {
  public:
-  explicit FakeHub(int failures) : failures_(failures) {
+  explicit FakeHub(int failures, int failure_status = 503)
+      : failures_(failures), failure_status_(failure_status) {
     server_.Post("/.well-known/mercure",
                  [this](const httplib::Request& req, httplib::Response& res) {
                    std::lock_guard lock(mutex_);
                    if (failures_ > 0) {
                      --failures_;
-                     res.status = 503;
+                     res.status = failure_status_;
                      return;
                    }
                    received_.push_back({{"topic", req.get_param_value("topic")},
@@ -62,6 +64,7 @@ class FakeHub {
   std::thread thread_;
   std::mutex mutex_;
   int failures_;
+  int failure_status_;
   std::vector<nlohmann::json> received_;
 };
 
@@ -121,10 +124,47 @@ TEST(HubPublisher, TheBacklogIsBoundedAndDropsTheOldest) {
   HubPublisher publisher(settings, metrics);
   for (int i = 0; i < 5; ++i) publisher.publish("/t", {{"seq", i}});
   EXPECT_LE(publisher.backlog_size(), 2u);
-  EXPECT_GE(metrics.counter("agent_publish_dropped_total", "").value(), 3);
+  EXPECT_GE(
+      metrics.counter("agent_publish_dropped_total", "", {{"reason", "backlog_full"}}).value(), 3);
+  EXPECT_EQ(metrics.counter("agent_publish_dropped_total", "", {{"reason", "rejected"}}).value(),
+            0);
   const auto started = std::chrono::steady_clock::now();
   publisher.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+}
+
+TEST(HubPublisher, AnUpdateTheHubRefusesIsDroppedAndCountedApartFromBacklogDrops) {
+  FakeHub hub(1, 400);
+  shared::MetricsRegistry metrics;
+  HubPublisher publisher(settings_for(hub.url()), metrics);
+  publisher.publish("/t", {{"seq", 1}});  // refused for good: not retried
+  publisher.publish("/t", {{"seq", 2}});
+  ASSERT_TRUE(hub.wait_for(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto received = hub.received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(received[0]["data"].get<std::string>())["seq"], 2);
+  EXPECT_EQ(metrics.counter("agent_publish_dropped_total", "", {{"reason", "rejected"}}).value(),
+            1);
+  EXPECT_EQ(
+      metrics.counter("agent_publish_dropped_total", "", {{"reason", "backlog_full"}}).value(), 0);
+  EXPECT_EQ(metrics.counter("agent_publish_total", "").value(), 1);
+  const auto text = metrics.render();
+  EXPECT_NE(text.find("agent_publish_dropped_total{reason=\"rejected\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("agent_publish_dropped_total{reason=\"backlog_full\"} 0"), std::string::npos);
+}
+
+TEST(HubPublisher, StopDrainsNoLaterThanTheDeadlineItIsGiven) {
+  auto settings = settings_for("http://127.0.0.1:" + std::to_string(testing::free_port()) +
+                               "/.well-known/mercure");
+  settings.drain_timeout = std::chrono::seconds(5);
+  shared::MetricsRegistry metrics;
+  HubPublisher publisher(settings, metrics);
+  publisher.publish("/t", {{"seq", 1}});  // undeliverable: nothing listens
+  const auto started = std::chrono::steady_clock::now();
+  publisher.stop(started + std::chrono::milliseconds(200));
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
 }
 
 }  // namespace

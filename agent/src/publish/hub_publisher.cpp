@@ -7,12 +7,20 @@ namespace {
 
 constexpr auto kTokenLifetime = std::chrono::hours(1);
 constexpr auto kTokenRenewAfter = std::chrono::minutes(30);
+constexpr const char* kDroppedHelp =
+    "Updates dropped: reason=backlog_full (the oldest, to make room while the hub was away), "
+    "rejected (the hub refused it with a 4xx), unsigned (no publisher JWT could be made)";
 
 }  // namespace
 
 HubPublisher::HubPublisher(HubSettings settings, shared::MetricsRegistry& metrics)
     : settings_(std::move(settings)), metrics_(metrics) {
   metrics_.gauge("agent_publish_backlog", "Updates waiting to be published to the hub");
+  // Every series from the start (at 0), so that rates and alerts see them before the first event.
+  metrics_.counter("agent_publish_total", "Updates the hub accepted");
+  metrics_.counter("agent_publish_failures_total", "Failed attempts to publish an update");
+  for (const char* reason : {"backlog_full", "rejected", "unsigned"})
+    metrics_.counter("agent_publish_dropped_total", kDroppedHelp, {{"reason", reason}});
   worker_ = std::thread([this] { run(); });
 }
 
@@ -22,10 +30,7 @@ void HubPublisher::publish(const std::string& topic, const nlohmann::json& data)
   std::lock_guard lock(mutex_);
   if (queue_.size() >= settings_.backlog) {
     queue_.pop_front();
-    metrics_
-        .counter("agent_publish_dropped_total",
-                 "Updates dropped because the publish backlog was full")
-        .inc();
+    count_drop("backlog_full");
   }
   queue_.push_back(
       {next_number_++, topic, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
@@ -39,12 +44,16 @@ std::size_t HubPublisher::backlog_size() {
   return queue_.size();
 }
 
-void HubPublisher::stop() {
+void HubPublisher::count_drop(const char* reason) {
+  metrics_.counter("agent_publish_dropped_total", kDroppedHelp, {{"reason", reason}}).inc();
+}
+
+void HubPublisher::stop(std::chrono::steady_clock::time_point until) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
       stopping_ = true;
-      drain_deadline_ = std::chrono::steady_clock::now() + settings_.drain_timeout;
+      drain_deadline_ = std::min(until, std::chrono::steady_clock::now() + settings_.drain_timeout);
     }
     wake_.notify_all();
   }
@@ -86,10 +95,7 @@ bool HubPublisher::send(const Update& update) {
       return false;
     }
     // A 4xx other than those will not get better by retrying (bad key, bad topic): drop it.
-    metrics_
-        .counter("agent_publish_dropped_total",
-                 "Updates dropped because the publish backlog was full")
-        .inc();
+    count_drop("rejected");
     shared::log::error("hub rejected an update; dropped",
                        {{"status", response.status}, {"body", response.body.substr(0, 200)}});
     return true;
@@ -99,6 +105,7 @@ bool HubPublisher::send(const Update& update) {
     return false;
   } catch (const shared::jwt::JwtError& e) {
     shared::log::error("cannot sign the publisher JWT; update dropped", {{"error", e.what()}});
+    count_drop("unsigned");
     return true;
   }
 }

@@ -2,7 +2,8 @@
 // background thread (form fields topic, data, private=on) with a publisher JWT. When the hub is
 // down or answers 5xx/429 the same update is retried with capped exponential backoff, so updates
 // are not lost while the hub restarts; when the backlog is full the oldest update is dropped
-// (counted), because a live view that skips ahead beats an agent that runs out of memory.
+// (counted), because a live view that skips ahead beats an agent that runs out of memory. An
+// update the hub refuses for good (a 4xx other than 408/429) is dropped too, counted apart.
 #pragma once
 
 #include <chrono>
@@ -37,8 +38,10 @@ class HubPublisher : public UpdatePublisher {
 
   void publish(const std::string& topic, const nlohmann::json& data) override;
   std::string check_ready() override;
-  // Sends what is queued for at most the drain timeout, then stops the thread. Idempotent.
-  void stop();
+  // Sends what is queued for at most the drain timeout (and not past `until`), then stops the
+  // thread. Idempotent.
+  void stop(
+      std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max());
   std::size_t backlog_size();
 
  private:
@@ -51,6 +54,7 @@ class HubPublisher : public UpdatePublisher {
   // True when delivered or undeliverable (dropped); false to retry.
   bool send(const Update& update);
   std::string bearer_token();
+  void count_drop(const char* reason);
 
   HubSettings settings_;
   shared::MetricsRegistry& metrics_;
