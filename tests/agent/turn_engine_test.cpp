@@ -3,14 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "engine/conversation.h"
+#include "engine_fixture.h"
 #include "fake_model.h"
 #include "model/demo_provider.h"
-#include "recording_publisher.h"
-#include "store_under_test.h"
-#include "tools/current_time_tool.h"
 
 namespace agent::engine {
 namespace {
@@ -20,46 +19,7 @@ using testing::stop_event;
 using testing::text_event;
 using testing::wait_or_cancel;
 
-class FailingTool : public tools::Tool {
- public:
-  std::string name() const override { return "explode"; }
-  std::string description() const override { return "always fails"; }
-  nlohmann::json input_schema() const override { return {{"type", "object"}}; }
-  tools::ToolResult run(const nlohmann::json&, std::chrono::steady_clock::time_point) override {
-    throw std::runtime_error("boom");
-  }
-};
-
-struct EngineFixture {
-  std::unique_ptr<store::SessionStore> store = testing::make_store_under_test("sqlite");
-  testing::RecordingPublisher publisher;
-  shared::MetricsRegistry metrics;
-  tools::ToolRegistry tools{tools::ToolLimits{std::chrono::milliseconds(500), 1024}};
-  std::unique_ptr<model::ModelProvider> model;
-  std::unique_ptr<TurnEngine> engine;
-  std::string user = "alice";
-  std::string session;
-
-  explicit EngineFixture(std::unique_ptr<model::ModelProvider> m, TurnSettings settings = {})
-      : model(std::move(m)) {
-    tools.add(
-        std::make_shared<tools::CurrentTimeTool>([] { return std::int64_t{1'700'000'000'000}; }));
-    tools.add(std::make_shared<FailingTool>());
-    if (settings.instance_id.empty()) settings.instance_id = "test-proc";
-    settings.coalesce = std::chrono::milliseconds(30);
-    engine = std::make_unique<TurnEngine>(settings, *store, *model, tools, publisher, metrics);
-    session = store->create_session(user, "chat").id;
-  }
-
-  void wait_idle() {
-    for (int i = 0; i < 1000 && engine->is_running(user, session); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    ASSERT_FALSE(engine->is_running(user, session));
-  }
-  std::vector<store::StoredMessage> messages() {
-    return store->list_messages(user, session, 100, "").items;
-  }
-};
+using testing::EngineFixture;
 
 TEST(TurnEngine, DemoTurnIsPersistedAndPublishedInOrder) {
   EngineFixture f(
@@ -194,6 +154,26 @@ TEST(TurnEngine, ATurnPastItsDeadlineEndsWithAnError) {
   EXPECT_EQ(errors[0]["code"], "deadline_exceeded");
 }
 
+TEST(TurnEngine, AModelThatGivesUpAtTheTurnDeadlineEndsTheTurnAsDeadlineExceeded) {
+  TurnSettings settings;
+  settings.deadline = std::chrono::milliseconds(200);
+  EngineFixture f(std::make_unique<testing::ScriptedModel>(
+                      [](const model::ModelRequest& request, auto& on_event, auto&, int) {
+                        on_event(text_event("slow"));
+                        // As a provider does with the deadline it is given: it gives up the
+                        // moment it passes, before the engine's ticker notices.
+                        std::this_thread::sleep_for(request.deadline);
+                        throw model::ModelError("timeout", "the model call timed out", true);
+                      }),
+                  settings);
+  f.engine->start_turn(f.user, f.session, "hurry");
+  f.wait_idle();
+  const auto assistant = f.messages().at(1);
+  EXPECT_EQ(assistant.status, "error");
+  EXPECT_EQ(assistant.error_code, "deadline_exceeded");
+  EXPECT_EQ(f.publisher.data_of_type("turn.error").at(0)["code"], "deadline_exceeded");
+}
+
 TEST(TurnEngine, AFailingToolIsAnErrorResultForTheModelNotAFailedTurn) {
   auto scripted = std::make_unique<testing::ScriptedModel>(
       [](const model::ModelRequest& request, auto& on_event, auto&, int call) {
@@ -285,24 +265,123 @@ TEST(TurnEngine, ShutdownMarksTurnsStillRunningAfterTheGraceInterrupted) {
   EXPECT_THROW(f.engine->start_turn(f.user, f.session, "late"), TurnRefused);
 }
 
-TEST(TurnEngine, TurnsLeftRunningByADeadProcessAreMarkedInterruptedAtStart) {
+TEST(TurnEngine, ATurnRefusedAsBusyStoresNothingAndLeavesTheSessionFree) {
+  TurnSettings settings;
+  settings.workers = 1;
+  settings.queue = 0;
   EngineFixture f(
-      std::make_unique<model::DemoProvider>(model::DemoSettings{std::chrono::milliseconds(0)}));
-  // What a killed process leaves: its lock and a running assistant message.
-  ASSERT_TRUE(
-      f.store->acquire_turn_lock(f.user, f.session, "t_dead", "test-proc", now_ms() + 600'000));
-  store::StoredMessage running;
-  running.role = "assistant";
-  running.turn_id = "t_dead";
-  running.status = store::turn_status::kRunning;
-  running.content = nlohmann::json::array({{{"type", "text"}, {"text", "half"}}});
-  f.store->append_message(f.user, f.session, running);
-  EXPECT_EQ(f.engine->recover_abandoned_turns(), 1);
-  const auto m = f.messages().at(0);
-  EXPECT_EQ(m.status, "interrupted");
-  EXPECT_EQ(message_text(m.content), "half");
-  EXPECT_NO_THROW(f.engine->start_turn(f.user, f.session, "next"));
+      std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto& cancelled, int) {
+        on_event(text_event("busy"));
+        wait_or_cancel(cancelled, std::chrono::milliseconds(300));
+        on_event(stop_event("end_turn"));
+      }),
+      settings);
+  // The one worker is idle: with no queue at all, the turn is still taken.
+  EXPECT_NO_THROW(f.engine->start_turn(f.user, f.session, "first"));
+  const auto other = f.store->create_session(f.user, "other").id;
+  try {
+    f.engine->start_turn(f.user, other, "refused");
+    FAIL() << "a turn was accepted with every worker busy and no queue";
+  } catch (const TurnRefused& e) {
+    EXPECT_EQ(e.reason(), TurnRefused::Reason::kBusy);
+  }
+  EXPECT_TRUE(f.messages(other).empty());
+  EXPECT_TRUE(f.publisher.data_of_type("turn.error").empty());
+  EXPECT_FALSE(f.engine->is_running(f.user, other));
   f.wait_idle();
+  EXPECT_NO_THROW(f.engine->start_turn(f.user, other, "now"));
+  f.wait_idle(other);
+  ASSERT_EQ(f.messages(other).size(), 2u);
+  EXPECT_EQ(message_text(f.messages(other)[0].content), "now");
+}
+
+TEST(TurnEngine, TheModelIsSentOnlyTheLastHistoryMessages) {
+  TurnSettings settings;
+  settings.history_messages = 3;
+  auto scripted = std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto&, int) {
+    on_event(text_event("ok"));
+    on_event(stop_event("end_turn"));
+  });
+  auto* model = scripted.get();
+  EngineFixture f(std::move(scripted), settings);
+  for (int i = 1; i <= 4; ++i) {
+    f.engine->start_turn(f.user, f.session, "question " + std::to_string(i));
+    f.wait_idle();
+  }
+  // The fourth turn: messages 1..6 are history, 7 is its own question; it sees 5, 6 and 7.
+  const auto last = model->requests().back();
+  std::vector<std::string> texts;
+  for (const auto& m : last.messages)
+    for (const auto& b : m.content) texts.push_back(m.role + ":" + b.text);
+  EXPECT_EQ(texts,
+            (std::vector<std::string>{"user:question 3", "assistant:ok", "user:question 4"}));
+}
+
+class UntilStoppedTool : public tools::Tool {
+ public:
+  std::atomic<bool> saw_stop{false};
+  std::string name() const override { return "wait_forever"; }
+  std::string description() const override { return "runs until told to stop"; }
+  nlohmann::json input_schema() const override { return {{"type", "object"}}; }
+  tools::ToolResult run(const nlohmann::json&, const tools::ToolContext& context) override {
+    while (!context.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    saw_stop.store(true);
+    return {"stopped", true};
+  }
+};
+
+TEST(TurnEngine, CancelStopsARunningToolAndTheTurnEndsAtOnce) {
+  auto tool = std::make_shared<UntilStoppedTool>();
+  TurnSettings settings;
+  EngineFixture f(std::make_unique<testing::ScriptedModel>([](auto&, auto& on_event, auto&, int) {
+                    emit_tool_use(on_event, "c1", "wait_forever", "{}");
+                    on_event(stop_event("tool_use"));
+                  }),
+                  settings, {tool});
+  f.engine->start_turn(f.user, f.session, "run it");
+  ASSERT_TRUE(testing::eventually([&] { return !f.publisher.data_of_type("tool.call").empty(); }));
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  f.engine->cancel(f.user, f.session);
+  f.wait_idle();
+  // Well before the tool's 500 ms timeout: the cancel reached the waiting call.
+  EXPECT_LT(std::chrono::steady_clock::now() - cancelled_at, std::chrono::milliseconds(400));
+  EXPECT_TRUE(testing::eventually([&] { return tool->saw_stop.load(); }));
+  const auto assistant = f.messages().at(1);
+  EXPECT_EQ(assistant.status, "cancelled");
+  EXPECT_EQ(assistant.content.at(0)["output"], "the tool was stopped: the turn was cancelled");
+}
+
+TEST(TurnEngine, ShutdownIsBoundedWhenATurnDoesNotStop) {
+  TurnSettings settings;
+  settings.shutdown_grace = std::chrono::milliseconds(50);
+  std::atomic<bool> release{false};
+  EngineFixture f(std::make_unique<testing::ScriptedModel>([&](auto&, auto& on_event, auto&, int) {
+                    on_event(text_event("stuck"));
+                    // Ignores the stop flag, as a provider wedged in a call would.
+                    while (!release.load())
+                      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                    on_event(stop_event("end_turn"));
+                  }),
+                  settings);
+  f.engine->start_turn(f.user, f.session, "hang");
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(f.engine->shutdown(started + std::chrono::milliseconds(300)));
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(took, std::chrono::milliseconds(250));
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(f.engine->is_running(f.user, f.session));
+  release.store(true);  // let the fixture's teardown join the worker
+  f.wait_idle();
+}
+
+TEST(TurnEngine, TurnDurationBucketsReachTheDeadline) {
+  const auto five_minutes = turn_duration_buckets(std::chrono::minutes(5));
+  EXPECT_EQ(five_minutes.back(), 300.0);
+  EXPECT_EQ(std::count(five_minutes.begin(), five_minutes.end(), 120.0), 1);
+  EXPECT_TRUE(std::is_sorted(five_minutes.begin(), five_minutes.end()));
+  const auto short_deadline = turn_duration_buckets(std::chrono::milliseconds(1500));
+  EXPECT_EQ(short_deadline, (std::vector<double>{0.1, 0.25, 0.5, 1.0, 1.5}));
 }
 
 TEST(Conversation, AssistantToolCallsBecomeUseAndResultMessages) {

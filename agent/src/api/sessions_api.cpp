@@ -29,6 +29,18 @@ std::string session_of(const httplib::Request& req) {
   return id;
 }
 
+// A tool call id from the path: what models and the demo use (letters, digits, '_', '-', '.',
+// ':'); anything else cannot be one, so it is a 404 like an unknown one.
+bool is_call_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 template <typename F>
 void guarded(F&& f) {
   try {
@@ -55,6 +67,7 @@ void SessionsApi::install(httplib::Server& server) {
   server.Delete(R"(/v1/sessions/([^/]+))", bind(&SessionsApi::delete_session));
   server.Post(R"(/v1/sessions/([^/]+)/messages)", bind(&SessionsApi::post_message));
   server.Post(R"(/v1/sessions/([^/]+)/cancel)", bind(&SessionsApi::cancel_turn));
+  server.Post(R"(/v1/sessions/([^/]+)/approvals/([^/]+))", bind(&SessionsApi::answer_approval));
 }
 
 std::string SessionsApi::title_from(const nlohmann::json& body, bool required) const {
@@ -193,6 +206,38 @@ void SessionsApi::cancel_turn(const httplib::Request& req, httplib::Response& re
       res, 200,
       {{"cancelled", !turn_id.empty()},
        {"turn_id", turn_id.empty() ? nlohmann::json() : nlohmann::json(turn_id)}});
+}
+
+void SessionsApi::answer_approval(const httplib::Request& req, httplib::Response& res) {
+  const auto user = user_of(req);
+  const auto id = session_of(req);
+  const std::string call_id = req.matches[2];
+  const auto body = shared::http::parse_json_body(req);
+  if (!body.contains("approved") || body["approved"].is_null())
+    throw invalid("approved", "is required");
+  if (!body["approved"].is_boolean()) throw invalid("approved", "must be true or false");
+  const bool approved = body["approved"].get<bool>();
+  const auto no_such_call = [] {
+    return shared::http::not_found("no tool call of that id waits for approval in this session");
+  };
+  if (!is_call_id(call_id)) throw no_such_call();
+  switch (engine_.decide_approval(user, id, call_id, approved)) {
+    case engine::ToolApprovals::Answer::kRecorded:
+      shared::http::send_json(res, 200, {{"call_id", call_id}, {"approved", approved}});
+      return;
+    case engine::ToolApprovals::Answer::kAlreadyDecided:
+      throw HttpError(409, "approval_closed", "this tool call was already answered");
+    case engine::ToolApprovals::Answer::kNotPending:
+      break;
+  }
+  if (!store_.get_session(user, id)) throw shared::http::not_found("no such session");
+  // A call the session's last turn made that no longer waits (answered, timed out, or its turn
+  // ended) is a conflict; one it never made is unknown.
+  for (const auto& m : store_.recent_messages(user, id, 2, 0))
+    for (const auto& block : m.content)
+      if (block.value("type", "") == "tool_call" && block.value("call_id", "") == call_id)
+        throw HttpError(409, "approval_closed", "this tool call no longer waits for approval");
+  throw no_such_call();
 }
 
 }  // namespace agent::api

@@ -1,5 +1,6 @@
 // The agent's HTTP API (DESIGN §3): sessions and their messages, scoped to the user named in
-// X-User-Id (which only the app sets), and the entry points of the turn engine.
+// X-User-Id (which only the app sets), and the entry points of the turn engine (messages,
+// cancel, and the answers to tool calls that wait for the user's approval).
 #pragma once
 
 #include <httplib.h>
@@ -32,6 +33,7 @@ class SessionsApi {
   void delete_session(const httplib::Request& req, httplib::Response& res);
   void post_message(const httplib::Request& req, httplib::Response& res);
   void cancel_turn(const httplib::Request& req, httplib::Response& res);
+  void answer_approval(const httplib::Request& req, httplib::Response& res);
 
   std::string title_from(const nlohmann::json& body, bool required) const;
   int page_limit(const httplib::Request& req) const;

@@ -2,6 +2,7 @@
 
 #include "engine/conversation.h"
 #include "shared/logging.h"
+#include "tools/tool_registry.h"
 
 namespace agent::engine {
 namespace {
@@ -17,13 +18,15 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 TurnRunner::TurnRunner(const TurnSettings& settings, store::SessionStore& store,
                        model::ModelProvider& model, tools::ToolRegistry& tools,
-                       shared::MetricsRegistry& metrics, ActiveTurn& turn,
-                       std::int64_t assistant_seq)
+                       shared::MetricsRegistry& metrics, TurnRecovery& recovery,
+                       ToolApprovals& approvals, ActiveTurn& turn, std::int64_t assistant_seq)
     : settings_(settings),
       store_(store),
       model_(model),
       tools_(tools),
       metrics_(metrics),
+      recovery_(recovery),
+      approvals_(approvals),
       turn_(turn) {
   assistant_.seq = assistant_seq;
   assistant_.role = "assistant";
@@ -58,24 +61,17 @@ void TurnRunner::append_text(const std::string& text) {
 }
 
 std::vector<store::StoredMessage> TurnRunner::load_history() {
-  std::vector<store::StoredMessage> history;
-  std::string cursor;
-  do {
-    auto page = store_.list_messages(turn_.user_id, turn_.session_id, 200, cursor);
-    for (auto& m : page.items) {
-      if (m.seq >= assistant_.seq) continue;
-      if (m.status == store::turn_status::kRunning && m.turn_id != turn_.turn_id) {
-        // A turn that died without being marked (its lock lease ran out): say so now.
-        m.status = store::turn_status::kInterrupted;
-        store_.update_message(turn_.user_id, turn_.session_id, m);
-      }
-      history.push_back(std::move(m));
+  // Only the last AGENT_HISTORY_MESSAGES, read backwards from this turn's own message: the cost
+  // of a turn does not grow with the length of the session.
+  auto history = store_.recent_messages(turn_.user_id, turn_.session_id, settings_.history_messages,
+                                        assistant_.seq);
+  for (auto& m : history) {
+    if (m.status == store::turn_status::kRunning && m.turn_id != turn_.turn_id) {
+      // A turn that died unmarked (its lock was taken over and marking it failed then).
+      recovery_.interrupt_message(turn_.user_id, turn_.session_id, m);
+      m.status = store::turn_status::kInterrupted;
     }
-    cursor = page.next_cursor.value_or("");
-  } while (!cursor.empty());
-  const auto keep = static_cast<std::size_t>(settings_.history_messages);
-  if (history.size() > keep)
-    history.erase(history.begin(), history.end() - static_cast<std::ptrdiff_t>(keep));
+  }
   return history;
 }
 
@@ -182,28 +178,72 @@ TurnRunner::CallOutcome TurnRunner::call_model(const std::vector<model::Message>
   return outcome;
 }
 
+std::optional<tools::ToolResult> TurnRunner::await_approval(const model::ContentBlock& use,
+                                                            std::size_t index) {
+  auto& block = assistant_.content[index];
+  // Opened before it is asked, so that an answer given at once finds the call waiting.
+  auto pending = approvals_.open(turn_.user_id, turn_.session_id, use.tool_use_id);
+  turn_.updates->send(
+      "tool.approval",
+      {{"call_id", use.tool_use_id}, {"name", use.tool_name}, {"input", use.tool_input}});
+  const auto until =
+      std::min(turn_.deadline, std::chrono::steady_clock::now() + settings_.approvals.timeout);
+  auto outcome = approvals_.wait(pending, until, turn_.stop);
+  if (outcome == ToolApprovals::Outcome::kTimedOut &&
+      std::chrono::steady_clock::now() >= turn_.deadline) {
+    // The turn's deadline ended the wait, not the approval timeout.
+    turn_.request_stop(StopReason::kDeadline);
+    outcome = ToolApprovals::Outcome::kStopped;
+  }
+  switch (outcome) {
+    case ToolApprovals::Outcome::kApproved:
+      block["approval"] = "approved";
+      persist();
+      return std::nullopt;
+    case ToolApprovals::Outcome::kDenied:
+      block["approval"] = "denied";
+      return tools::ToolResult{"denied by the user", true};
+    case ToolApprovals::Outcome::kTimedOut:
+      block["approval"] = "timed_out";
+      return tools::ToolResult{"approval timed out", true};
+    case ToolApprovals::Outcome::kStopped:
+      break;
+  }
+  // The turn was stopped while the call waited: it never ran.
+  block["approval"] = "cancelled";
+  persist();
+  throw Stopped{};
+}
+
 model::ContentBlock TurnRunner::run_tool(const model::ContentBlock& use) {
   auto& content = assistant_.content;
-  content.push_back({{"type", "tool_call"},
-                     {"call_id", use.tool_use_id},
-                     {"name", use.tool_name},
-                     {"input", use.tool_input}});
+  const bool needs_approval = settings_.approvals.required(use.tool_name);
+  nlohmann::json call = {{"type", "tool_call"},
+                         {"call_id", use.tool_use_id},
+                         {"name", use.tool_name},
+                         {"input", use.tool_input}};
+  if (needs_approval) call["approval"] = "pending";
+  content.push_back(std::move(call));
   const std::size_t index = content.size() - 1;
   persist();
   turn_.updates->send(
       "tool.call",
       {{"call_id", use.tool_use_id}, {"name", use.tool_name}, {"input", use.tool_input}});
 
+  std::optional<tools::ToolResult> refused;
+  if (needs_approval) refused = await_approval(use, index);
   const auto started = std::chrono::steady_clock::now();
-  const auto result = tools_.run(use.tool_name, use.tool_input);
+  const auto result = refused ? *refused : tools_.run(use.tool_name, use.tool_input, turn_.stop);
+  const char* outcome = refused ? "refused" : result.is_error ? "error" : "ok";
   metrics_
       .counter("agent_tool_calls_total", "Tool calls",
-               {{"tool", use.tool_name}, {"outcome", result.is_error ? "error" : "ok"}})
+               {{"tool", use.tool_name}, {"outcome", outcome}})
       .inc();
-  metrics_
-      .histogram("agent_tool_latency_seconds", "Tool run duration", shared::latency_buckets(),
-                 {{"tool", use.tool_name}})
-      .observe(seconds_since(started));
+  if (!refused)
+    metrics_
+        .histogram("agent_tool_latency_seconds", "Tool run duration", shared::latency_buckets(),
+                   {{"tool", use.tool_name}})
+        .observe(seconds_since(started));
 
   content[index]["output"] = result.output;
   content[index]["is_error"] = result.is_error;
@@ -259,6 +299,10 @@ std::string TurnRunner::run() {
     assistant_.status = store::turn_status::kComplete;
   } catch (const Stopped&) {
   } catch (const model::ModelError& e) {
+    // The model call is given the turn's deadline too, and may give up at it just before the
+    // engine's ticker stops the turn: that is the deadline, not a model failure.
+    if (!turn_.stop.load() && std::chrono::steady_clock::now() >= turn_.deadline)
+      turn_.request_stop(StopReason::kDeadline);
     if (!turn_.stop.load()) {
       assistant_.status = store::turn_status::kError;
       error_code = e.code();
@@ -296,8 +340,10 @@ std::string TurnRunner::run() {
   }
   assistant_.error_code = error_code;
   assistant_.error_message = error_message;
-  persist();
+  // Before the final write: a client that reads it and sends the next message at once must find
+  // this turn finishing (and wait for it), not running (409).
   turn_.finishing.store(true);
+  persist();
   updates.flush(true);
   if (error_code.empty()) {
     updates.send("turn.done", {{"stop_reason", assistant_.stop_reason}});
