@@ -1,5 +1,6 @@
 // agent: runs chat turns against the model, persists them, publishes deltas to the hub.
 #include <cstdio>
+#include <cstdlib>
 
 #include "agent_config.h"
 #include "agent_service.h"
@@ -22,13 +23,24 @@ int main(int argc, char** argv) {
   try {
     service = std::make_unique<agent::AgentService>(config, metrics);
     service->bind();
+  } catch (const shared::ConfigError& e) {
+    std::fprintf(stderr, "agent: configuration error: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "agent: %s\n", e.what());
     return 1;
   }
   signals.on_shutdown([&] { service->begin_stop(); });
-  const bool drained = service->serve();
-  shared::log::info("stopped", {{"drained", drained}});
-  if (!drained) shared::abandon_in_flight_work_and_exit(0);  // threads still use the service
+  const auto outcome = service->serve();
+  shared::log::info("stopped",
+                    {{"drained", outcome.http_drained}, {"turns_stopped", outcome.turns_stopped}});
+  if (!outcome.turns_stopped) {
+    // Turns still on worker threads cannot be waited for within the stop budget, and the parts
+    // they use cannot be torn down under them: leave now. Their locks' leases run out and
+    // another instance marks them interrupted.
+    shared::abandon_in_flight_work_and_exit(1);
+  }
+  // Requests still in flight when the drain time ran out use the service from their threads.
+  if (!outcome.http_drained) shared::abandon_in_flight_work_and_exit(0);
   return 0;
 }

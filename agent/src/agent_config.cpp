@@ -103,12 +103,42 @@ AgentConfig read_agent_config(const shared::ConfigSource& raw_source) {
                     "You are a helpful assistant. Answer in markdown. Use tools when they help.");
   t.instance_id = source.string("AGENT_INSTANCE_ID", host_name());
   if (t.instance_id.empty()) throw shared::ConfigError("AGENT_INSTANCE_ID", "must not be empty");
+  t.lock_lease = source.duration("AGENT_TURN_LOCK_LEASE", seconds(30), milliseconds(500),
+                                 std::chrono::minutes(10));
+  t.lock_heartbeat = source.duration("AGENT_TURN_LOCK_HEARTBEAT", seconds(10), milliseconds(100),
+                                     std::chrono::minutes(5));
+  if (t.lock_heartbeat >= t.lock_lease)
+    throw shared::ConfigError(
+        "AGENT_TURN_LOCK_HEARTBEAT",
+        "must be shorter than AGENT_TURN_LOCK_LEASE (a third of it is right)");
+  t.recovery_interval = source.duration("AGENT_TURN_RECOVERY_INTERVAL", seconds(15),
+                                        milliseconds(100), std::chrono::hours(24));
+  for (const auto& name : source.list("AGENT_TOOLS_REQUIRE_APPROVAL", {})) {
+    if (name == "*")
+      t.approvals.all = true;
+    else
+      t.approvals.tools.insert(name);
+  }
+  t.approvals.timeout = source.duration("AGENT_TOOL_APPROVAL_TIMEOUT", std::chrono::minutes(5),
+                                        milliseconds(100), std::chrono::hours(24));
+  // The whole stop fits AGENT_DRAIN_TIMEOUT (below ECS's 30 s): the grace, at least a second to
+  // save interrupted turns, then the HTTP and publish drain.
+  if (t.shutdown_grace + c.hub.drain_timeout + seconds(1) > c.server.drain_timeout)
+    throw shared::ConfigError("AGENT_SHUTDOWN_GRACE",
+                              "plus AGENT_PUBLISH_DRAIN_TIMEOUT plus 1s must fit in "
+                              "AGENT_DRAIN_TIMEOUT, the time the whole stop may take");
 
   c.tools.timeout =
       source.duration("AGENT_TOOL_TIMEOUT", seconds(10), milliseconds(1), std::chrono::minutes(10));
   c.tools.max_result_bytes = source.size("AGENT_TOOL_RESULT_MAX_BYTES", 16 * 1024, 64, 1024 * 1024);
+  c.tools.workers = static_cast<std::size_t>(source.integer("AGENT_TOOL_WORKERS", 8, 1, 1024));
 
   c.api.max_message_bytes = source.size("AGENT_MAX_MESSAGE_BYTES", 32 * 1024, 1, 100 * 1024 * 1024);
+  // Past the body limit the server's generic 413 would answer first: the text limit must fit.
+  if (c.api.max_message_bytes + 1024 > c.server.max_body_bytes)
+    throw shared::ConfigError("AGENT_MAX_MESSAGE_BYTES",
+                              "plus 1 KiB for the JSON around it must fit in AGENT_MAX_BODY (" +
+                                  std::to_string(c.server.max_body_bytes) + " bytes)");
   c.api.max_title_bytes = source.size("AGENT_MAX_TITLE_BYTES", 200, 1, 10'000);
   c.api.max_page_size = static_cast<int>(source.integer("AGENT_MAX_PAGE_SIZE", 200, 1, 1000));
   c.api.default_page_size = static_cast<int>(

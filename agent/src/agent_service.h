@@ -1,10 +1,14 @@
 // The agent assembled: store, model, tools, publisher, turn engine and the HTTP API on one
-// HttpService, built from the typed config. main() creates one, serves, and stops it in order:
-// refuse new turns and stop accepting requests, let running turns finish or mark them
-// interrupted, then drain the publish backlog.
+// HttpService, built from the typed config. main() creates one, serves, and stops it in order,
+// all within AGENT_DRAIN_TIMEOUT (below ECS's 30 s stop timeout): refuse new turns (and report
+// not ready) while still serving requests, so that cancels, approvals and reads work during
+// AGENT_SHUTDOWN_GRACE; then mark the turns still running interrupted; then stop HTTP and drain
+// the publish backlog, both for AGENT_PUBLISH_DRAIN_TIMEOUT at most.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 #include "agent_config.h"
 #include "api/sessions_api.h"
@@ -19,6 +23,11 @@
 
 namespace agent {
 
+struct StopOutcome {
+  bool http_drained = true;   // every request in flight finished
+  bool turns_stopped = true;  // every turn ended and was persisted; false: exit without waiting
+};
+
 class AgentService {
  public:
   // Throws std::exception with a one-line reason when a part cannot be built.
@@ -26,12 +35,14 @@ class AgentService {
   ~AgentService();
 
   int bind() { return http_.bind(); }
-  // Serves until begin_stop(); then finishes the shutdown. True when everything drained.
-  bool serve();
+  // Serves until begin_stop(); then runs the stop sequence.
+  StopOutcome serve();
   // Safe from the signal thread.
   void begin_stop();
 
  private:
+  std::chrono::milliseconds stop_budget_;  // AGENT_DRAIN_TIMEOUT: the whole stop
+  std::chrono::milliseconds last_step_;    // AGENT_PUBLISH_DRAIN_TIMEOUT: HTTP and backlog drain
   shared::MetricsRegistry& metrics_;
   shared::http::HttpClient client_;
   std::unique_ptr<store::SessionStore> store_;
@@ -41,6 +52,10 @@ class AgentService {
   std::unique_ptr<engine::TurnEngine> engine_;
   std::unique_ptr<api::SessionsApi> api_;
   shared::http::HttpService http_;
+  std::mutex stop_mutex_;
+  std::condition_variable stop_wake_;
+  bool stop_requested_ = false;
+  std::chrono::steady_clock::time_point stop_started_{};
 };
 
 }  // namespace agent

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { EventSource } from 'eventsource';
 
 const binDir = process.env.SUITE_BIN_DIR;
 const sourceDir = process.env.SUITE_SOURCE_DIR;
@@ -160,8 +161,73 @@ async function startAgentOnce(env) {
     output: proc.output,
     exited: proc.exited,
     stop: async () => { proc.child.kill('SIGTERM'); return proc.exited; },
+    // Sends SIGTERM and returns at once; `exited` tells when it is gone.
+    terminate: () => proc.child.kill('SIGTERM'),
     kill: async () => { proc.child.kill('SIGKILL'); return proc.exited; },
   };
+}
+
+// A cursor as the stores encode them (base64url JSON), to forge ones the API never issued.
+export const forgedCursor = (position) => Buffer.from(JSON.stringify(position)).toString('base64url');
+
+export function hs256(claims, secret) {
+  const encode = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
+  return `${body}.${crypto.createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+// A subscriber JWT for the session topics of one user, as the app issues it.
+export const subscriberToken = (user) => hs256({ mercure: { subscribe: [`/users/${user}/sessions/{session}`] },
+  exp: Math.floor(Date.now() / 1000) + 600 }, subscriberKey);
+
+// An EventSource subscriber on one topic of the hub. `opened` resolves once connected; `events`
+// holds the parsed updates; until(predicate) waits for a matching one; close() ends it.
+export function subscribe(hubUrl, topic, token, { fromEarliest = false } = {}) {
+  const url = new URL(hubUrl);
+  url.searchParams.append('topic', topic);
+  if (fromEarliest) url.searchParams.append('lastEventID', 'earliest');
+  const events = [];
+  const source = new EventSource(url, {
+    fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, Authorization: `Bearer ${token}` } }),
+  });
+  const opened = new Promise((resolve, reject) => {
+    source.onopen = resolve;
+    setTimeout(() => reject(new Error('subscriber did not connect')), 10000);
+  });
+  source.onmessage = (event) => events.push({ id: event.lastEventId, data: JSON.parse(event.data) });
+  const until = async (predicate, timeoutMs = 30000) => {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const found = events.find(predicate);
+      if (found) return found;
+      await sleep(20);
+    }
+    throw new Error(`no matching update; got ${JSON.stringify(events.map((e) => e.data.type))}`);
+  };
+  return { source, events, opened, until, close: () => source.close() };
+}
+
+// Runs the agent with settings it must refuse; resolves with its exit code and output once it
+// has exited (or fails after timeoutMs if it keeps running).
+export async function agentExit(env, timeoutMs = 15000) {
+  const port = await freePort();
+  const proc = track(spawn(agentBinary, [], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME ?? '/tmp',
+      AGENT_LISTEN: `127.0.0.1:${port}`,
+      MERCURE_PUBLISHER_JWT_KEY: publisherKey,
+      AGENT_HUB_URL: 'http://127.0.0.1:9/.well-known/mercure',
+      LOG_FORMAT: 'text',
+      ...env,
+    },
+  }), 'agent');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), timeoutMs);
+  const { code, signal } = await proc.exited;
+  clearTimeout(timer);
+  if (signal) throw new Error(`the agent kept running with ${JSON.stringify(env)}:\n${proc.output.join('')}`);
+  return { code, output: proc.output.join('') };
 }
 
 // A small client of the agent API for one user.
@@ -190,6 +256,7 @@ export function apiClient(baseUrl, user) {
     remove: (id) => call('DELETE', `/v1/sessions/${id}`),
     send: (id, text) => call('POST', `/v1/sessions/${id}/messages`, { text }),
     cancel: (id) => call('POST', `/v1/sessions/${id}/cancel`),
+    approve: (id, callId, body) => call('POST', `/v1/sessions/${id}/approvals/${callId}`, body),
     // Polls until the running assistant message has persisted some streamed text (the agent saves
     // it every AGENT_PERSIST_INTERVAL), so that a test can stop the turn with something produced.
     async waitForPartialText(id, timeoutMs = 30000) {

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startAgent, startDynalite, storeEnv, apiClient, scratchDir, sleep } from './agent_process.mjs';
+import { startAgent, startDynalite, startHub, storeEnv, apiClient, scratchDir, sleep, forgedCursor } from './agent_process.mjs';
 
 // Text cut short is a non-empty beginning of the demo answer.
 const isDemoAnswerStart = (text) => text.length > 0 &&
@@ -96,6 +96,22 @@ test('bad input is a 400 naming the field', async () => {
   assert.match(res.body.error.message, /^title: /);
   res = await api.call('POST', `/v1/sessions/${session.id}/messages`, '{"text": ');
   assert.equal(res.status, 400);
+});
+
+test('a forged cursor whose fields have the wrong type is a 400 naming cursor, not a 500', async () => {
+  const api = apiClient(agent.url, 'forger');
+  const { body: session } = await api.createSession('forged');
+  for (const position of [{ before: 1 }, { before: ['x'] }, { before: 'not-a-session-id' }]) {
+    const res = await api.listSessions(`?cursor=${forgedCursor(position)}`);
+    assert.equal(res.status, 400, JSON.stringify(position));
+    assert.equal(res.body.error.code, 'invalid_request');
+    assert.match(res.body.error.message, /^cursor: /);
+  }
+  for (const position of [{ after: 'x' }, { after: 1.5 }, { after: -3 }, { after: { n: 1 } }]) {
+    const res = await api.getSession(session.id, `?cursor=${forgedCursor(position)}`);
+    assert.equal(res.status, 400, JSON.stringify(position));
+    assert.match(res.body.error.message, /^cursor: /);
+  }
 });
 
 test('a message over the size limit is refused with 413 and nothing is stored', async () => {
@@ -210,6 +226,49 @@ test('many sessions run turns at once and all complete', async () => {
   }
 });
 
+test('with no queue, idle workers still take turns; a turn refused with 503 stores nothing', async () => {
+  const tight = await startAgent({ ...settings(), AGENT_TURN_WORKERS: '2', AGENT_TURN_QUEUE: '0', AGENT_DEMO_DELAY: '40ms' });
+  try {
+    const api = apiClient(tight.url, 'burster');
+    const ids = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await api.createSession(`b${i}`)).body.id);
+    // A burst as big as the pool: every turn has an idle worker.
+    const burst = await Promise.all(ids.slice(0, 2).map((id) => api.send(id, 'go')));
+    assert.deepEqual(burst.map((r) => r.status), [202, 202]);
+    const refused = await api.send(ids[2], 'one too many');
+    assert.equal(refused.status, 503);
+    assert.equal(refused.body.error.code, 'busy');
+    assert.deepEqual((await api.getSession(ids[2])).body.messages, []);
+    for (const id of ids.slice(0, 2)) await api.waitForTurn(id, 60000);
+    // Workers free again: the refused session takes a turn, with nothing left over from before.
+    assert.equal((await api.send(ids[2], 'now')).status, 202);
+    const done = await api.waitForTurn(ids[2], 60000);
+    assert.deepEqual(done.messages.map((m) => m.role), ['user', 'assistant']);
+    assert.equal(done.messages[0].text, 'now');
+  } finally {
+    await tight.kill();
+  }
+});
+
+test('a turn past AGENT_TURN_DEADLINE ends as an error with deadline_exceeded and keeps its text', async () => {
+  const hurried = await startAgent({ ...settings(), AGENT_TURN_DEADLINE: '400ms', AGENT_DEMO_DELAY: '50ms',
+    AGENT_PERSIST_INTERVAL: '0ms' });
+  try {
+    const api = apiClient(hurried.url, 'hurried');
+    const { body: session } = await api.createSession('late');
+    const started = Date.now();
+    assert.equal((await api.send(session.id, 'Tell me everything')).status, 202);
+    const done = await api.waitForTurn(session.id, 10000);
+    assert.ok(Date.now() - started < 5000);
+    const assistant = done.messages[1];
+    assert.equal(assistant.status, 'error');
+    assert.equal(assistant.error.code, 'deadline_exceeded');
+    assert.ok(isDemoAnswerStart(assistant.text) && !assistant.text.includes('bedrock'), assistant.text);
+  } finally {
+    await hurried.kill();
+  }
+});
+
 test('cancel stops the running turn and keeps what it produced', async () => {
   const slow = await startAgent({ ...settings(), AGENT_DEMO_DELAY: '40ms' });
   try {
@@ -260,7 +319,7 @@ test('PATCH renames a session', async () => {
 test('/readyz reports the store and the hub, /metrics the turn engine', async () => {
   const ready = await fetch(`${agent.url}/readyz`);
   const body = await ready.json();
-  assert.equal(ready.status, 503);  // no hub runs in this test
+  assert.equal(ready.status, 503);  // no hub runs for this agent
   assert.equal(body.checks.store, 'ok');
   assert.match(body.checks.hub, /unreachable/);
   const metrics = await (await fetch(`${agent.url}/metrics`)).text();
@@ -269,6 +328,50 @@ test('/readyz reports the store and the hub, /metrics the turn engine', async ()
     'agent_model_latency_seconds_count', 'agent_model_time_to_first_token_seconds_count',
     'agent_store_latency_seconds_count{operation="append_message"}', 'agent_publish_backlog']) {
     assert.ok(metrics.includes(name), `metrics lack ${name}`);
+  }
+  const value = (series) => {
+    const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+    assert.ok(line, `metrics lack ${series}`);
+    return Number(line.slice(series.length + 1));
+  };
+  assert.equal(value('agent_turns_running'), 0, 'every turn of this agent has ended');
+  // Turns are bounded by the 5 min deadline, and so are the buckets.
+  const turns = value('agent_turn_duration_seconds_count');
+  assert.ok(turns >= 5);
+  assert.ok(value('agent_turn_duration_seconds_bucket{le="60"}') <= turns);
+  assert.equal(value('agent_turn_duration_seconds_bucket{le="300"}'), turns);
+  assert.ok(!metrics.includes('agent_turn_duration_seconds_bucket{le="600"}'));
+  assert.ok(value('agent_tool_latency_seconds_count{tool="current_time"}') >= 1);
+  assert.equal(value('agent_store_errors_total{operation="append_message"}'), 0);
+  assert.equal(value('agent_store_errors_total{operation="renew_turn_lock"}'), 0);
+  // The hub of this agent is unreachable: attempts fail and are retried, none is accepted, and
+  // nothing was dropped (the backlog is far from full, and no hub refused anything).
+  assert.equal(value('agent_publish_total'), 0);
+  assert.ok(value('agent_publish_failures_total') > 0);
+  assert.equal(value('agent_publish_dropped_total{reason="backlog_full"}'), 0);
+  assert.equal(value('agent_publish_dropped_total{reason="rejected"}'), 0);
+});
+
+test('/readyz is 200 when the store and the hub answer, and /metrics counts what the hub accepted', async () => {
+  const hub = await startHub();
+  const wired = await startAgent({ ...settings(), AGENT_HUB_URL: hub.hubUrl });
+  try {
+    const ready = await fetch(`${wired.url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: 'ready', checks: { store: 'ok', hub: 'ok', turns: 'ok' } });
+    const api = apiClient(wired.url, 'ready-user');
+    const { body: session } = await api.createSession('ready');
+    await api.send(session.id, 'hello');
+    await api.waitForTurn(session.id);
+    let metrics = '';
+    for (let i = 0; i < 100 && !/^agent_publish_total [1-9]/m.test(metrics); i += 1) {
+      await sleep(50);
+      metrics = await (await fetch(`${wired.url}/metrics`)).text();
+    }
+    assert.match(metrics, /^agent_publish_total [1-9]/m);
+  } finally {
+    await wired.kill();
+    await hub.stop();
   }
 });
 
@@ -325,6 +428,43 @@ test('SIGTERM mid-turn: the agent exits cleanly and the turn is marked interrupt
     const assistant = res.body.messages[1];
     assert.equal(assistant.status, 'interrupted');
     assert.ok(assistant.text.length > 0);
+  } finally {
+    await second.kill();
+  }
+});
+
+test('SIGTERM: during the grace new turns get 503, cancel still works, and the agent exits within AGENT_DRAIN_TIMEOUT', async () => {
+  const env = { ...settings(), AGENT_DEMO_DELAY: '100ms', AGENT_SHUTDOWN_GRACE: '6s', AGENT_DRAIN_TIMEOUT: '9s',
+    AGENT_PUBLISH_DRAIN_TIMEOUT: '1s', AGENT_INSTANCE_ID: 'grace-test' };
+  const first = await startAgent(env);
+  const api = apiClient(first.url, 'gracious');
+  const { body: running } = await api.createSession('running');
+  const { body: idle } = await api.createSession('idle');
+  const started = await api.send(running.id, 'Explain everything');
+  await api.waitForPartialText(running.id);
+  const stoppedAt = Date.now();
+  first.terminate();
+  await sleep(300);
+  const ready = await fetch(`${first.url}/readyz`);
+  assert.equal(ready.status, 503);
+  assert.match((await ready.json()).checks.turns, /shutting down/);
+  const refused = await api.send(idle.id, 'too late');
+  assert.equal(refused.status, 503);
+  assert.equal(refused.body.error.code, 'shutting_down');
+  const cancel = await api.cancel(running.id);
+  assert.deepEqual(cancel.body, { cancelled: true, turn_id: started.body.turn_id });
+  const exit = await first.exited;
+  assert.equal(exit.code, 0, first.output.join(''));
+  // The cancel ended the last turn: the agent did not wait out the grace.
+  assert.ok(Date.now() - stoppedAt < 6000, `stopped after ${Date.now() - stoppedAt} ms`);
+  assert.doesNotMatch(first.output.join(''), /interrupting turns/);
+
+  const second = await startAgent({ ...env, AGENT_INSTANCE_ID: 'grace-test-2' });
+  try {
+    const res = await apiClient(second.url, 'gracious').getSession(running.id);
+    assert.equal(res.body.messages[1].status, 'cancelled');
+    assert.ok(res.body.messages[1].text.length > 0);
+    assert.deepEqual((await apiClient(second.url, 'gracious').getSession(idle.id)).body.messages, []);
   } finally {
     await second.kill();
   }

@@ -2,10 +2,9 @@
 // and an EventSource subscriber with a subscriber JWT for the session's topic reads them.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { EventSource } from 'eventsource';
-import { startAgent, startHub, apiClient, scratchDir, storeEnv, sleep, subscriberKey } from './agent_process.mjs';
+import { startAgent, startHub, apiClient, scratchDir, storeEnv, subscriberKey, hs256,
+  subscribe as subscribeHub } from './agent_process.mjs';
 
 const dir = scratchDir();
 const stops = [];
@@ -14,36 +13,11 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function hs256(claims, secret) {
-  const encode = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
-  return `${body}.${crypto.createHmac('sha256', secret).update(body).digest('base64url')}`;
-}
-
-// Subscribes to one topic; resolves `opened` once connected. events holds the parsed data.
-function subscribe(hubUrl, topic, token, { fromEarliest = false } = {}) {
-  const url = new URL(hubUrl);
-  url.searchParams.append('topic', topic);
-  if (fromEarliest) url.searchParams.append('lastEventID', 'earliest');
-  const events = [];
-  const source = new EventSource(url, {
-    fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, Authorization: `Bearer ${token}` } }),
-  });
-  const opened = new Promise((resolve, reject) => {
-    source.onopen = resolve;
-    setTimeout(() => reject(new Error('subscriber did not connect')), 10000);
-  });
-  source.onmessage = (event) => events.push({ id: event.lastEventId, data: JSON.parse(event.data) });
-  stops.push(async () => source.close());
-  const until = async (predicate, timeoutMs = 30000) => {
-    const end = Date.now() + timeoutMs;
-    while (Date.now() < end) {
-      if (events.some(predicate)) return;
-      await sleep(20);
-    }
-    throw new Error(`no matching update; got ${JSON.stringify(events.map((e) => e.data.type))}`);
-  };
-  return { source, events, opened, until };
+// Subscribes like agent_process's subscribe(), closed when the file's tests end.
+function subscribe(hubUrl, topic, token, options) {
+  const subscriber = subscribeHub(hubUrl, topic, token, options);
+  stops.push(async () => subscriber.close());
+  return subscriber;
 }
 
 test('a subscriber on the real sse_hub reads a whole turn, in order, coalesced, matching the store', async () => {
