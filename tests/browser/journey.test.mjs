@@ -399,6 +399,81 @@ test('a turn that fails in the model shows its error in the conversation', async
   await shot('11-model-error');
 });
 
+test('a tool that needs approval asks in the conversation: allowed once, it runs; denied once, the model is told', async () => {
+  // Its own stack, with current_time needing approval, and its own browser context.
+  const own = new LocalStack();
+  await own.start({ demoDelay: '5ms' });
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const p = await ctx.newPage();
+  watch(p);
+  try {
+    await own.agent.stop();
+    own.agent.env.AGENT_TOOLS_REQUIRE_APPROVAL = 'current_time';
+    own.agent.start();
+    await own.agent.waitHealthy(own.agentPort);
+    await p.goto(own.url);
+    await p.waitForSelector('body[data-ready="true"]');
+    await p.click(T('new-session'));
+    await p.waitForSelector(T('session-item'));
+    const sessionId = await p.evaluate(() => /#\/s\/(.+)$/.exec(location.hash)?.[1]);
+    const ask = async (text) => {
+      const answers = await p.locator(ASSISTANT).count();
+      await p.waitForSelector(`${T('send')}:not([hidden]):not([disabled])`);
+      await p.fill(T('message-input'), text);
+      await p.press(T('message-input'), 'Enter');
+      await p.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [ASSISTANT, answers]);
+      const answer = p.locator(ASSISTANT).last();
+      await answer.locator('.approval .approve').waitFor({ timeout: 15000 });
+      return answer;
+    };
+    const finished = async (answer) => p.waitForFunction((node) => !node.classList.contains('streaming'), await answer.elementHandle(), { timeout: 15000 });
+    const storedCall = async () => {
+      const session = await own.api('GET', `/sessions/${sessionId}`);
+      return session.json.messages.at(-1).content.find((b) => b.type === 'tool_call');
+    };
+
+    // Allowed: the prompt names the tool, the call waits (stored pending), then runs.
+    let answer = await ask('What time is it?');
+    assert.match(await answer.locator('.approval-text').first().innerText(), /current_time/);
+    assert.equal(await answer.locator(`${T('tool-call')} .tool-status`).innerText(), 'running…');
+    assert.equal((await storedCall()).approval, 'pending');
+    await shot('12-approval-asked', p);
+    // A reload asks again, once (from the stored call and the hub's replay alike).
+    await p.reload();
+    await p.waitForSelector('body[data-ready="true"]');
+    answer = p.locator(ASSISTANT).last();
+    await answer.locator('.approval .approve').waitFor({ timeout: 15000 });
+    await p.waitForFunction(() => document.getElementById('connection').dataset.state === 'live');
+    assert.equal(await answer.locator('.approval').count(), 1);
+    await answer.locator('.approval .approve').click();
+    await finished(answer);
+    assert.equal(await answer.locator('.approval-text').innerText(), 'Allowed.');
+    assert.equal(await answer.locator(`${T('tool-call')} .tool-status`).innerText(), 'done');
+    // The card starts collapsed: its result is in the page, not on screen.
+    assert.match(await answer.locator(`${T('tool-call')} .tool-result pre`).textContent(), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+    assert.match(await answer.locator('.markdown').last().innerText(), /from the current_time tool/);
+    let call = await storedCall();
+    assert.equal(call.approval, 'approved');
+    assert.equal(call.is_error, false);
+
+    // Denied: the tool does not run; the model gets "denied by the user" and says so.
+    answer = await ask('And what time is it now?');
+    await answer.locator('.approval .deny').click();
+    await finished(answer);
+    assert.equal(await answer.locator('.approval-text').innerText(), 'Denied.');
+    assert.equal(await answer.locator(`${T('tool-call')} .tool-status`).innerText(), 'failed');
+    assert.equal(await answer.locator(`${T('tool-call')} .tool-result pre`).textContent(), 'denied by the user');
+    assert.match(await answer.locator('.markdown').last().innerText(), /The clock tool failed: denied by the user/);
+    call = await storedCall();
+    assert.equal(call.approval, 'denied');
+    assert.equal(call.output, 'denied by the user');
+    await shot('13-approval-denied', p);
+  } finally {
+    await ctx.close();
+    await own.stop();
+  }
+});
+
 test('no CSP violations or script errors happened', () => {
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(pageErrors, []);

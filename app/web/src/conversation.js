@@ -25,6 +25,7 @@ class AssistantTurn {
     this.lastSeq = 0;
     this.finished = false;
     this.tools = new Map();
+    this.approvals = new Map();
     this.textBlock = null;
     this.node = el('article', 'message assistant');
     this.node.setAttribute('data-testid', 'message');
@@ -49,6 +50,7 @@ class AssistantTurn {
     this.body.replaceChildren();
     this.footer.replaceChildren();
     this.tools.clear();
+    this.approvals.clear();
     this.textBlock = null;
     this.lastSeq = 0;
     this.finished = false;
@@ -103,20 +105,34 @@ class AssistantTurn {
     tool.status.textContent = isError ? 'failed' : 'done';
     tool.resultSection.replaceChildren(el('div', 'tool-label', isError ? 'Error' : 'Result'), el('pre', 'tool-pre', pretty(output ?? '')));
     tool.resultSection.hidden = false;
+    // A call that was waiting for approval and got its result another way (timed out, answered
+    // in another tab): the prompt is no longer a question.
+    const approval = this.approvals.get(callId);
+    if (approval && approval.open) approval.close('No longer waiting for an answer.');
   }
 
   addApproval({ call_id: callId, name, input }, onDecision) {
+    // Once per call: the stored copy and a replayed update may both ask.
+    if (this.approvals.has(callId)) return;
     const box = el('div', 'approval');
     box.setAttribute('role', 'group');
     box.append(el('p', 'approval-text', `The agent wants to run “${name || 'a tool'}”.`), el('pre', 'tool-pre', pretty(input ?? {})));
     const allow = el('button', 'approve', 'Allow');
     const deny = el('button', 'deny', 'Deny');
     allow.type = deny.type = 'button';
+    const entry = {
+      open: true,
+      close: (text) => {
+        entry.open = false;
+        box.replaceChildren(el('p', 'approval-text', text));
+      },
+    };
+    this.approvals.set(callId, entry);
     const decide = async (approved) => {
       allow.disabled = deny.disabled = true;
       try {
         await onDecision(callId, approved);
-        box.replaceChildren(el('p', 'approval-text', approved ? 'Allowed.' : 'Denied.'));
+        entry.close(approved ? 'Allowed.' : 'Denied.');
       } catch (error) {
         allow.disabled = deny.disabled = false;
         box.append(el('p', 'inline-error', error.message));
@@ -252,6 +268,10 @@ export class Conversation {
       else if (block.type === 'tool_call') {
         turn.addToolCall(block);
         if ('output' in block) turn.setToolResult(block);
+        // After a reload, a call still waiting for the user asks again.
+        else if (block.approval === 'pending' && m.status === 'running') {
+          turn.addApproval(block, (callId, approved) => this.onApproval(callId, approved));
+        }
       }
     }
     if (m.usage && (m.usage.input_tokens || m.usage.output_tokens)) turn.setUsage(m.usage.input_tokens, m.usage.output_tokens);
