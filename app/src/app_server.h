@@ -1,35 +1,39 @@
-// The app's parts wired onto one HTTP service: security headers on every response, the embedded
-// UI, /api to the agent, and (unless APP_HUB_ROUTE=0) /.well-known/mercure* to the hub.
+// The app's router on the event-driven server: /healthz, /readyz and /metrics; /api to the agent;
+// (unless APP_HUB_ROUTE=0) /.well-known/mercure* to the hub; the embedded UI; 404 for the rest.
+// It also decorates every response with the security headers.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "api_proxy.h"
 #include "app_config.h"
 #include "authenticator.h"
+#include "exchange.h"
 #include "hub_route.h"
-#include "shared/http_server.h"
 #include "shared/metrics.h"
 #include "static_site.h"
 
 namespace app {
 
-// The service's thread count: the API's threads plus one per hub stream of the budget.
-shared::http::ServerConfig server_config_for(const AppConfig& config);
-
-class AppServer {
+class AppServer : public RequestHandler {
  public:
   // Throws shared::ConfigError when the identity files are unusable.
-  AppServer(const AppConfig& config, shared::http::HttpService& service, shared::MetricsRegistry& metrics);
+  AppServer(const AppConfig& config, shared::MetricsRegistry& metrics);
+
+  void handle(const ExchangePtr& exchange) override;
+  void decorate(const Request* request, Response& response) const;
+  // /readyz answers 503 once this is set (the server is stopping).
+  void watch_stopping(const std::atomic<bool>* stopping) { stopping_ = stopping; }
 
  private:
   const AppConfig& config_;
+  shared::MetricsRegistry& metrics_;
   std::unique_ptr<Authenticator> authenticator_;
-  std::shared_ptr<shared::http::HttpClient> agent_client_;
-  std::shared_ptr<shared::http::HttpClient> hub_client_;
   ApiProxy api_;
   HubRoute hub_;
   StaticSite site_;
+  const std::atomic<bool>* stopping_ = nullptr;
 };
 
 }  // namespace app

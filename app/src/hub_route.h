@@ -1,39 +1,46 @@
 // Local runs have no ALB to send /.well-known/mercure* to the hub, so the app relays those GETs to
-// APP_HUB_UPSTREAM and the browser sees one origin. Event streams last as long as the page is
-// open and each holds one server thread here, so they get a budget of their own: the server has
-// APP_THREADS + APP_HUB_MAX_STREAMS threads and at most APP_HUB_MAX_STREAMS of them stream; one
-// stream more is told 503 with Retry-After (EventSource clients come back), and the API's threads
-// are never taken.
+// APP_HUB_UPSTREAM and the browser sees one origin. A stream holds no thread here (it is a relay
+// on an event loop), but each holds a connection upstream, so the open streams have a budget:
+// APP_HUB_MAX_STREAMS in all and APP_HUB_MAX_STREAMS_PER_USER per user (the user named by a hub
+// cookie that verifies with MERCURE_SUBSCRIBER_JWT_KEY; without one, per peer address). One
+// stream more is told 503 hub_busy with Retry-After (EventSource clients come back). Only the
+// mercureAuthorization cookie and Last-Event-ID go upstream; streams close at shutdown.
 #pragma once
 
-#include <httplib.h>
-
-#include <atomic>
 #include <memory>
+#include <string>
 
 #include "app_config.h"
-#include "shared/http_client.h"
+#include "exchange.h"
 #include "shared/metrics.h"
+#include "stream_budget.h"
 
 namespace app {
 
 class HubRoute {
  public:
-  HubRoute(const AppConfig& config, std::shared_ptr<shared::http::HttpClient> client, shared::MetricsRegistry& metrics);
-  void install(httplib::Server& server);
-  std::size_t open_streams() const { return open_->load(); }
+  HubRoute(const AppConfig& config, shared::MetricsRegistry& metrics);
+  // GET /.well-known/mercure and /.well-known/mercure/...
+  static bool routes(const Request& req);
+  void handle(const ExchangePtr& exchange);
+  std::size_t open_streams() const { return budget_.open(); }
+
+  // Whose streams a request counts against: "user:<id>" for a valid hub cookie, else
+  // "addr:<peer address>".
+  std::string budget_key(const Request& req) const;
 
  private:
-  void relay(const httplib::Request& req, httplib::Response& res);
-
   const AppConfig& config_;
-  std::shared_ptr<shared::http::HttpClient> client_;
-  std::shared_ptr<std::atomic<std::size_t>> open_ = std::make_shared<std::atomic<std::size_t>>(0);
   shared::Gauge& open_gauge_;
   shared::Counter& refused_;
+  StreamBudget budget_;
 };
 
 // The mercureAuthorization cookie alone out of a Cookie header ("" when absent).
 std::string subscriber_cookie_only(const std::string& cookie_header);
+
+// The user whose topics a subscriber cookie value (the JWT) allows, when it verifies with key
+// and has the shape the app issues ("/users/<user>/sessions/{session}"); "" otherwise.
+std::string subscriber_cookie_user(const std::string& jwt, const std::string& key);
 
 }  // namespace app

@@ -5,10 +5,10 @@
 // attaches on its own.
 #pragma once
 
-#include <httplib.h>
-
 #include <string>
 #include <vector>
+
+#include "request.h"
 
 namespace app {
 
@@ -16,7 +16,7 @@ class OriginPolicy {
  public:
   explicit OriginPolicy(std::vector<std::string> allowed) : allowed_(std::move(allowed)) {}
   // Empty when the request may go ahead, otherwise why not.
-  std::string problem(const httplib::Request& req, bool bearer_identity) const;
+  std::string problem(const Request& req, bool bearer_identity) const;
   static bool state_changing(const std::string& method);
 
  private:

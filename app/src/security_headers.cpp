@@ -2,7 +2,7 @@
 
 namespace app {
 
-void add_security_headers(const httplib::Request& req, httplib::Response& res, bool always_hsts) {
+void add_security_headers(const Request* req, Response& res, bool always_hsts) {
   res.set_header("Content-Security-Policy",
                  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                  "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -13,7 +13,7 @@ void add_security_headers(const httplib::Request& req, httplib::Response& res, b
   res.set_header("Cross-Origin-Opener-Policy", "same-origin");
   res.set_header("Cross-Origin-Resource-Policy", "same-origin");
   res.set_header("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()");
-  if (always_hsts || req.get_header_value("X-Forwarded-Proto") == "https")
+  if (always_hsts || (req && req->header("X-Forwarded-Proto") == "https"))
     res.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 }
 

@@ -33,12 +33,16 @@ std::map<std::string, std::string> parse_token_file(const std::string& path) {
     std::string user, token, extra;
     fields >> user >> token;
     if (token.empty() || (fields >> extra))
-      throw shared::ConfigError("APP_TOKEN_FILE", path + ":" + std::to_string(number) + ": expected \"<user_id> <token>\"");
+      throw shared::ConfigError("APP_TOKEN_FILE", path + ":" + std::to_string(number) +
+                                                      ": expected \"<user_id> <token>\"");
     if (!plausible_user_id(user))
-      throw shared::ConfigError("APP_TOKEN_FILE", path + ":" + std::to_string(number) + ": bad user id");
+      throw shared::ConfigError("APP_TOKEN_FILE",
+                                path + ":" + std::to_string(number) + ": bad user id");
     if (token.size() < TokenAuthenticator::kMinTokenLength)
-      throw shared::ConfigError("APP_TOKEN_FILE", path + ":" + std::to_string(number) + ": token shorter than " +
-                                                      std::to_string(TokenAuthenticator::kMinTokenLength) + " characters");
+      throw shared::ConfigError("APP_TOKEN_FILE",
+                                path + ":" + std::to_string(number) + ": token shorter than " +
+                                    std::to_string(TokenAuthenticator::kMinTokenLength) +
+                                    " characters");
     users[sha256(token)] = user;
   }
   if (users.empty()) throw shared::ConfigError("APP_TOKEN_FILE", path + " lists no tokens");
@@ -68,17 +72,19 @@ void TokenAuthenticator::reload_if_changed() {
     shared::log::info("token file reloaded", {{"users", user_by_digest_.size()}});
   } catch (const std::exception& e) {
     // Keep serving with the tokens we have rather than locking everybody out.
-    shared::log::warn("token file reload failed; keeping the previous tokens", {{"error", e.what()}});
+    shared::log::warn("token file reload failed; keeping the previous tokens",
+                      {{"error", e.what()}});
     loaded_mtime_ = mtime;
   }
 }
 
-std::string TokenAuthenticator::authenticate(const httplib::Request& req) {
-  if (req.get_header_value_count("Authorization") != 1)
+std::string TokenAuthenticator::authenticate(const Request& req) {
+  if (req.header_count("Authorization") != 1)
     throw shared::http::unauthorized("a bearer token is required");
-  const std::string value = req.get_header_value("Authorization");
+  const std::string value = req.header("Authorization");
   constexpr std::string_view kScheme = "bearer ";
-  if (value.size() <= kScheme.size()) throw shared::http::unauthorized("a bearer token is required");
+  if (value.size() <= kScheme.size())
+    throw shared::http::unauthorized("a bearer token is required");
   for (std::size_t i = 0; i < kScheme.size(); ++i) {
     if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i])
       throw shared::http::unauthorized("a bearer token is required");

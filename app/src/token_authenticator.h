@@ -18,7 +18,7 @@ class TokenAuthenticator : public Authenticator {
  public:
   // Throws shared::ConfigError (APP_TOKEN_FILE) when the file cannot be read or has no token.
   explicit TokenAuthenticator(std::string path);
-  std::string authenticate(const httplib::Request& req) override;
+  std::string authenticate(const Request& req) override;
   bool bearer_based() const override { return true; }
 
   static constexpr std::size_t kMinTokenLength = 16;

@@ -1,5 +1,6 @@
 // Unit tests of the app's parts that need no sockets: the /api path mapping, header screening,
 // the origin policy, the rate limiter, the hub cookie and the subscriber cookie filter.
+// (The server's own parts have their tests in server_parts_test.cpp.)
 #include <gtest/gtest.h>
 
 #include "api_proxy.h"
@@ -8,57 +9,66 @@
 #include "hub_route.h"
 #include "origin_policy.h"
 #include "rate_limiter.h"
+#include "request.h"
 #include "shared/jwt.h"
 #include "subscriber_cookie.h"
 
 namespace app {
 namespace {
 
-TEST(AgentUrlFor, MapsApiPathsToV1KeepingTheQuery) {
-  EXPECT_EQ(agent_url_for("http://a:1", "/api/sessions"), "http://a:1/v1/sessions");
-  EXPECT_EQ(agent_url_for("http://a:1", "/api/sessions/abc/messages"), "http://a:1/v1/sessions/abc/messages");
-  EXPECT_EQ(agent_url_for("http://a:1", "/api/sessions?limit=5&cursor=x%3D"), "http://a:1/v1/sessions?limit=5&cursor=x%3D");
+TEST(AgentTargetFor, MapsApiPathsToV1KeepingTheQuery) {
+  EXPECT_EQ(agent_target_for("/api/sessions"), "/v1/sessions");
+  EXPECT_EQ(agent_target_for("/api/sessions/abc/messages"), "/v1/sessions/abc/messages");
+  EXPECT_EQ(agent_target_for("/api/sessions?limit=5&cursor=x%3D"),
+            "/v1/sessions?limit=5&cursor=x%3D");
 }
 
-TEST(AgentUrlFor, RefusesTraversalEncodedSlashesAndOddCharacters) {
-  EXPECT_EQ(agent_url_for("http://a:1", "/api/../metrics"), "");
-  EXPECT_EQ(agent_url_for("http://a:1", "/api/sessions/./x"), "");
-  EXPECT_EQ(agent_url_for("http://a:1", "/api/sessions//x"), "");
-  EXPECT_EQ(agent_url_for("http://a:1", "/api/sessions/%2e%2e/x"), "");
-  EXPECT_EQ(agent_url_for("http://a:1", "/api/sessions/a b"), "");
-  EXPECT_EQ(agent_url_for("http://a:1", "/api/sessions?x=<script>"), "");
-  EXPECT_EQ(agent_url_for("http://a:1", "/api/"), "");
-  EXPECT_EQ(agent_url_for("http://a:1", "/other/sessions"), "");
+TEST(AgentTargetFor, RefusesTraversalEncodedSlashesAndOddCharacters) {
+  EXPECT_EQ(agent_target_for("/api/../metrics"), "");
+  EXPECT_EQ(agent_target_for("/api/sessions/./x"), "");
+  EXPECT_EQ(agent_target_for("/api/sessions//x"), "");
+  EXPECT_EQ(agent_target_for("/api/sessions/%2e%2e/x"), "");
+  EXPECT_EQ(agent_target_for("/api/sessions/a b"), "");
+  EXPECT_EQ(agent_target_for("/api/sessions?x=<script>"), "");
+  EXPECT_EQ(agent_target_for("/api/"), "");
+  EXPECT_EQ(agent_target_for("/other/sessions"), "");
 }
 
-TEST(HeaderScreening, AcceptsOrdinaryHeadersAndTheLibrarysOwnEntries) {
-  httplib::Request req;
-  req.headers.emplace("Host", "x");
-  req.headers.emplace("REMOTE_ADDR", "127.0.0.1");
-  EXPECT_EQ(header_problem(req), "");
+TEST(IsSessionPath, IsOneSessionNotTheListOrItsMessages) {
+  EXPECT_TRUE(is_session_path("/api/sessions/abc"));
+  EXPECT_FALSE(is_session_path("/api/sessions"));
+  EXPECT_FALSE(is_session_path("/api/sessions/"));
+  EXPECT_FALSE(is_session_path("/api/sessions/abc/messages"));
 }
 
-TEST(HeaderScreening, RefusesAClientCopyOfRemoteAddr) {
-  httplib::Request req;
-  req.headers.emplace("remote_addr", "6.6.6.6");
-  req.headers.emplace("REMOTE_ADDR", "127.0.0.1");
-  EXPECT_NE(header_problem(req).find("REMOTE_ADDR"), std::string::npos);
+Request with_headers(std::initializer_list<std::pair<const char*, const char*>> headers) {
+  Request req;
+  for (const auto& [k, v] : headers) req.headers.add(k, v);
+  return req;
 }
 
-TEST(HeaderScreening, RefusesFoldedNamesAndDecodedLineBreaks) {
-  httplib::Request folded;
-  folded.headers.emplace(" X-User-Id", "evil");
-  EXPECT_NE(header_problem(folded), "");
-  httplib::Request crlf;
-  crlf.headers.emplace("X-Note", "a\r\nX-User-Id: evil");
-  EXPECT_NE(header_problem(crlf), "");
+TEST(HeaderScreening, AcceptsOrdinaryHeaders) {
+  EXPECT_EQ(header_problem(with_headers({{"Host", "x"}, {"Accept", "application/json"}})), "");
 }
 
-httplib::Request request(const std::string& method, const std::string& origin, const std::string& host = "app:8080") {
-  httplib::Request req;
+TEST(HeaderScreening, RefusesServerSideNamesInAnyLetterCase) {
+  for (const char* name :
+       {"REMOTE_ADDR", "remote_addr", "Remote_Port", "LOCAL_ADDR", "local_port"}) {
+    EXPECT_NE(header_problem(with_headers({{"Host", "x"}, {name, "6.6.6.6"}})), "") << name;
+  }
+}
+
+TEST(HeaderScreening, RefusesNamesThatAreNotTokensAndLineBreaksInValues) {
+  EXPECT_NE(header_problem(with_headers({{" X-User-Id", "evil"}})), "");
+  EXPECT_NE(header_problem(with_headers({{"X-Note", "a\r\nX-User-Id: evil"}})), "");
+}
+
+Request request(const std::string& method, const std::string& origin,
+                const std::string& host = "app:8080") {
+  Request req;
   req.method = method;
-  if (!origin.empty()) req.headers.emplace("Origin", origin);
-  req.headers.emplace("Host", host);
+  if (!origin.empty()) req.headers.add("Origin", origin);
+  req.headers.add("Host", host);
   return req;
 }
 
@@ -104,18 +114,39 @@ TEST(SubscriberCookie, AllowsExactlyTheUsersSessionTopicsAsATemplate) {
   EXPECT_NE(header.find("; HttpOnly"), std::string::npos);
   EXPECT_NE(header.find("; SameSite=Strict"), std::string::npos);
   EXPECT_NE(header.find("; Secure"), std::string::npos);
-  const auto claims = shared::jwt::verify(cookie.token("alice", now),
-                                          {shared::jwt::Key{shared::jwt::Algorithm::kHS256, "secret-key-0123456789", ""}});
-  EXPECT_EQ(claims["mercure"]["subscribe"], nlohmann::json::array({"/users/alice/sessions/{session}"}));
-  EXPECT_NEAR(claims["exp"].get<double>(),
-              std::chrono::duration<double>((now + std::chrono::seconds(600)).time_since_epoch()).count(), 2);
-  EXPECT_EQ(SubscriberCookie("k", std::chrono::seconds(60), false).set_cookie("bob", now).find("Secure"), std::string::npos);
+  const auto claims = shared::jwt::verify(
+      cookie.token("alice", now),
+      {shared::jwt::Key{shared::jwt::Algorithm::kHS256, "secret-key-0123456789", ""}});
+  EXPECT_EQ(claims["mercure"]["subscribe"],
+            nlohmann::json::array({"/users/alice/sessions/{session}"}));
+  EXPECT_NEAR(
+      claims["exp"].get<double>(),
+      std::chrono::duration<double>((now + std::chrono::seconds(600)).time_since_epoch()).count(),
+      2);
+  EXPECT_EQ(
+      SubscriberCookie("k", std::chrono::seconds(60), false).set_cookie("bob", now).find("Secure"),
+      std::string::npos);
 }
 
 TEST(SubscriberCookieOnly, PassesTheHubCookieAndNothingElse) {
-  EXPECT_EQ(subscriber_cookie_only("a=1; mercureAuthorization=abc.def; b=2"), "mercureAuthorization=abc.def");
+  EXPECT_EQ(subscriber_cookie_only("a=1; mercureAuthorization=abc.def; b=2"),
+            "mercureAuthorization=abc.def");
   EXPECT_EQ(subscriber_cookie_only("session=secret"), "");
   EXPECT_EQ(subscriber_cookie_only(""), "");
+}
+
+TEST(SubscriberCookieUser, IsTheUserOfACookieTheAppIssuedAndNobodyElse) {
+  SubscriberCookie cookie("secret-key-0123456789", std::chrono::seconds(600), false);
+  const auto now = std::chrono::system_clock::now();
+  EXPECT_EQ(subscriber_cookie_user(cookie.token("alice", now), "secret-key-0123456789"), "alice");
+  EXPECT_EQ(subscriber_cookie_user(cookie.token("alice", now), "another-key-0123456789"), "");
+  EXPECT_EQ(subscriber_cookie_user("not.a.jwt", "secret-key-0123456789"), "");
+  const auto expired = cookie.token("alice", now - std::chrono::hours(2));
+  EXPECT_EQ(subscriber_cookie_user(expired, "secret-key-0123456789"), "");
+  const auto foreign = shared::jwt::sign(
+      {{"mercure", {{"subscribe", {"*"}}}}},
+      shared::jwt::Key{shared::jwt::Algorithm::kHS256, "secret-key-0123456789", ""});
+  EXPECT_EQ(subscriber_cookie_user(foreign, "secret-key-0123456789"), "");
 }
 
 TEST(PlausibleUserId, RefusesCharactersThatWouldBendTheTopic) {

@@ -118,6 +118,8 @@ describe('APP_AUTH=alb-oidc', () => {
   const SIGNER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/chat/50dc6c495c0c9188';
   const KID = '7c8a3f1e-1111-2222-3333-444455556666';
   const URL_KID = 'b1b2b3b4-aaaa-bbbb-cccc-ddddeeeeffff';
+  const SLOW_KID = 'c1c2c3c4-aaaa-bbbb-cccc-ddddeeeeffff';
+  const slowKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const urlKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const otherKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -151,7 +153,13 @@ describe('APP_AUTH=alb-oidc', () => {
     await import('node:fs').then((fs) => fs.mkdirSync(keysDir));
     writeFileSync(join(keysDir, `${KID}.pem`), pem);
     keyServer = await startStub((req, res) => {
-      if (req.url === `/${URL_KID}`) {
+      if (req.url === `/${SLOW_KID}`) {
+        // A slow key server: requests for this kid wait for the one fetch.
+        setTimeout(() => {
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          res.end(slowKeys.publicKey.export({ type: 'spki', format: 'pem' }));
+        }, 1500);
+      } else if (req.url === `/${URL_KID}`) {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         res.end(urlKeys.publicKey.export({ type: 'spki', format: 'pem' }));
       } else {
@@ -221,6 +229,37 @@ describe('APP_AUTH=alb-oidc', () => {
     );
     assert.equal(twice.status, 401);
     assert.equal(agent.requests.length, before);
+  });
+
+  test('an unknown kid is fetched once, not per request; a non-string alg is 401, not 500', async () => {
+    const kid = 'forged-kid-0001';
+    const before = keyServer.requests.filter((r) => r.url === `/${kid}`).length;
+    const statuses = await Promise.all(Array.from({ length: 5 }, () => status(albToken({ kid }))));
+    assert.deepEqual(statuses, Array(5).fill(401));
+    for (let i = 0; i < 5; i++) assert.equal(await status(albToken({ kid })), 401);
+    assert.equal(keyServer.requests.filter((r) => r.url === `/${kid}`).length - before, 1);
+    for (const alg of [7, { a: 1 }, ['ES256'], null]) {
+      assert.equal(await status(albToken({ header: { alg } })), 401, JSON.stringify(alg));
+    }
+  });
+
+  test('requests waiting for a key fetch are answered once it is in, and the app serves others meanwhile', async () => {
+    const started = Date.now();
+    const waiting = Promise.all(
+      Array.from({ length: 3 }, () =>
+        fetch(`${app.url}/api/me`, {
+          headers: { 'x-amzn-oidc-data': albToken({ kid: SLOW_KID, key: slowKeys.privateKey, payload: { sub: 'waiter' } }) },
+        }),
+      ),
+    );
+    // The fetch does not hold an event loop: others are answered while it runs.
+    assert.equal(await status(albToken()), 200);
+    assert.ok(Date.now() - started < 1200, `another request waited ${Date.now() - started} ms`);
+    for (const r of await waiting) {
+      assert.equal(r.status, 200);
+      assert.equal((await r.json()).user_id, 'waiter');
+    }
+    assert.equal(keyServer.requests.filter((r) => r.url === `/${SLOW_KID}`).length, 1);
   });
 
   test('alb-oidc without a signer ARN or keys stops the app at start', async () => {

@@ -1,7 +1,7 @@
 // The app's local route to the hub (/.well-known/mercure*) over real sockets, with a stub hub
 // that holds event streams open: events pass through as they are published, only the subscriber
-// cookie and Last-Event-ID go upstream, and open streams have their own budget so that the API
-// keeps answering while they last.
+// cookie and Last-Event-ID go upstream, and open streams have a budget (in all and per user) while
+// the API keeps answering.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -140,9 +140,7 @@ test(`with ${STREAM_BUDGET} streams open the API still answers at once; one stre
   for (let i = 0; i < STREAM_BUDGET; i++) open.push(await openStream(`/.well-known/mercure?topic=t${i}`));
   assert.ok(open.every((s) => s.status === 200));
   await sleep(200);
-  // More API requests than the API has threads, at once: all must be answered quickly. (One
-  // connection each, closed after the answer: an idle keep-alive connection holds a thread of
-  // this server for APP_KEEP_ALIVE_TIMEOUT whatever the streams do.)
+  // More API requests than the server has event loops, at once: all must be answered quickly.
   const started = Date.now();
   const results = await Promise.all(Array.from({ length: 12 }, () => getStatus(`${app.url}/api/sessions`)));
   assert.deepEqual(results, Array(12).fill(200));
@@ -170,6 +168,49 @@ test(`with ${STREAM_BUDGET} streams open the API still answers at once; one stre
   open.forEach((s) => s.close());
   const metrics = await (await fetch(`${app.url}/metrics`)).text();
   assert.match(metrics, /app_hub_streams_refused_total(\{\})? [1-9]/);
+});
+
+test('one user cannot take every stream: APP_HUB_MAX_STREAMS_PER_USER per cookie user, else per address', async () => {
+  const key = 'subscriber-key-for-tests-0123456789';
+  const perUser = await startApp({
+    APP_AGENT_URL: agent.url,
+    APP_HUB_UPSTREAM: hub.url,
+    APP_HUB_MAX_STREAMS_PER_USER: '2',
+    MERCURE_SUBSCRIBER_JWT_KEY: key,
+  });
+  const opened = [];
+  const open = (headers, localAddress) =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        `${perUser.url}/.well-known/mercure?topic=x`,
+        { headers: { Accept: 'text/event-stream', ...headers }, agent: false, localAddress },
+        (res) => {
+          opened.push(req);
+          let body = '';
+          res.on('data', (d) => (body += d));
+          const ended = new Promise((r) => res.on('end', () => r(body)));
+          resolve({ status: res.statusCode, body: () => ended });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  try {
+    const cookie = (await fetch(`${perUser.url}/api/me`)).headers.get('set-cookie').split(';')[0];
+    assert.equal((await open({ Cookie: cookie })).status, 200);
+    assert.equal((await open({ Cookie: cookie })).status, 200);
+    const third = await open({ Cookie: cookie });
+    assert.equal(third.status, 503);
+    assert.equal(JSON.parse(await third.body()).error.code, 'hub_busy');
+    // Without a valid cookie the key is the peer address: this one still has room.
+    assert.equal((await open({ Cookie: 'mercureAuthorization=forged.jwt.value' })).status, 200);
+    assert.equal((await open({})).status, 200);
+    assert.equal((await open({})).status, 503);
+    assert.equal((await open({}, '127.0.0.3')).status, 200);
+  } finally {
+    opened.forEach((r) => r.destroy());
+    await perUser.stop();
+  }
 });
 
 test('a hub that is down gives 502 with a JSON error, and the API is unaffected', async () => {

@@ -1,0 +1,44 @@
+#include "request.h"
+
+namespace app {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::size_t HeaderFields::count(std::string_view name) const {
+  std::size_t n = 0;
+  for (const auto& [k, v] : fields_)
+    if (iequals(k, name)) ++n;
+  return n;
+}
+
+const std::string* HeaderFields::find(std::string_view name) const {
+  for (const auto& [k, v] : fields_)
+    if (iequals(k, name)) return &v;
+  return nullptr;
+}
+
+std::string HeaderFields::value(std::string_view name) const {
+  const std::string* v = find(name);
+  return v ? *v : std::string();
+}
+
+bool plausible_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace app
