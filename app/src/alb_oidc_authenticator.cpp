@@ -79,7 +79,11 @@ bool AlbOidcAuthenticator::prepare(const Request& req, std::function<void()> rea
     it->second.push_back(std::move(ready));
     return true;
   }
-  const bool queued = pool_->try_run([this, kid] { fetch(kid); });
+  // The fetch's log lines carry the id of the request that started it.
+  const bool queued = pool_->try_run([this, kid, request_id = req.request_id] {
+    shared::log::RequestScope scope(request_id);
+    fetch(kid);
+  });
   if (!queued) {
     // Too many fetches under way: this request is refused (unknown key) rather than waiting.
     shared::log::warn("ALB key fetch refused: too many under way", {{"kid", kid}});

@@ -28,6 +28,7 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // After an answer that closes the connection, what the client still sends is read and dropped
 // for this long, so that the answer is not lost to a reset (a close with unread input sends RST).
 constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr std::size_t kLingerBytes = 1024 * 1024;
 
 }  // namespace
 
@@ -98,12 +99,14 @@ void ServerConnection::on_readable(error_code ec) {
     return;
   }
   if (state_ == State::kLingering) {
+    // Dropped as it comes, a few reads at a time so that a fast sender does not hold the loop,
+    // and only up to kLingerBytes.
     const std::span<char> scratch = loop_.read_scratch();
-    for (;;) {
+    for (int i = 0; i < 8; ++i) {
       error_code read_ec;
-      socket_.read_some(asio::buffer(scratch.data(), scratch.size()), read_ec);
+      lingered_ += socket_.read_some(asio::buffer(scratch.data(), scratch.size()), read_ec);
       if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) break;
-      if (read_ec) {
+      if (read_ec || lingered_ > kLingerBytes) {
         close();
         return;
       }
@@ -444,6 +447,7 @@ void ServerConnection::finish_exchange() {
 void ServerConnection::begin_lingering_close() {
   state_ = State::kLingering;
   deadline_ = Clock::now() + kLingerTime;
+  lingered_ = 0;
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   input_.consume(input_.size());

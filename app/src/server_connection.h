@@ -97,7 +97,8 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   std::vector<OutPiece> in_flight_;
   std::chrono::steady_clock::time_point deadline_{};  // idle, head, body or lingering: close after
   std::chrono::steady_clock::time_point write_started_{};
-  int status_ = 0;  // of the response in progress
+  int status_ = 0;            // of the response in progress
+  std::size_t lingered_ = 0;  // bytes dropped while lingering
   State state_ = State::kHead;
   bool waiting_ = false;
   bool writing_ = false;

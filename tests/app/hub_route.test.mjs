@@ -130,8 +130,12 @@ test('a stream whose client left gives its place back while the hub is quiet', a
   const stream = await openStream('/.well-known/mercure?topic=quiet');
   assert.equal(stream.status, 200);
   await waitForOpenStreams(1);
+  const upstreamBefore = streams.size;
   stream.close();
   await waitForOpenStreams(0);
+  // And its connection to the hub is closed, not left streaming into nowhere.
+  for (let i = 0; i < 100 && streams.size >= upstreamBefore; i++) await sleep(20);
+  assert.equal(streams.size, upstreamBefore - 1);
 });
 
 test(`with ${STREAM_BUDGET} streams open the API still answers at once; one stream more is told to come back`, async () => {
