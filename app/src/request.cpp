@@ -31,14 +31,4 @@ std::string HeaderFields::value(std::string_view name) const {
   return v ? *v : std::string();
 }
 
-bool plausible_request_id(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == ':';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 }  // namespace app

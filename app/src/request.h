@@ -55,7 +55,4 @@ struct Request {
   bool has_header(std::string_view name) const { return headers.contains(name); }
 };
 
-// A request id worth passing on: 1..128 characters of [A-Za-z0-9-_.:].
-bool plausible_request_id(std::string_view id);
-
 }  // namespace app

@@ -210,7 +210,8 @@ void ServerConnection::on_head() {
   req.remote_port = remote_port_;
   req.started = Clock::now();
   const std::string client_id = req.header("X-Request-Id");
-  req.request_id = plausible_request_id(client_id) ? client_id : shared::log::new_request_id();
+  req.request_id =
+      shared::log::plausible_request_id(client_id) ? client_id : shared::log::new_request_id();
   head_only_ = req.method == "HEAD";
   keep_alive_ = parser_->keep_alive() && !server_.stopping.load();
   const auto length = parser_->content_length();

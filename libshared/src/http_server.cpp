@@ -17,16 +17,6 @@ struct RequestContext {
 };
 thread_local RequestContext t_context;
 
-bool plausible_request_id(const std::string& id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == ':';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 const char* status_code_name(int status) {
   switch (status) {
     case 400:
@@ -76,7 +66,7 @@ std::string method_label(const std::string& method) {
 
 std::string request_id_for(const httplib::Request& req) {
   std::string id = req.get_header_value("X-Request-Id");
-  return plausible_request_id(id) ? id : log::new_request_id();
+  return log::plausible_request_id(id) ? id : log::new_request_id();
 }
 
 void open_request(std::string id) {

@@ -295,6 +295,16 @@ const std::string& current_request_id() { return t_request_id; }
 
 void set_thread_request_id(std::string request_id) { t_request_id = std::move(request_id); }
 
+bool plausible_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string new_request_id() {
   unsigned char bytes[12];
   if (RAND_bytes(bytes, sizeof bytes) != 1) {

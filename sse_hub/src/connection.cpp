@@ -7,6 +7,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
 
+#include "access_log.h"
 #include "event_loop.h"
 #include "hub_context.h"
 #include "mercure_endpoints.h"
@@ -85,6 +86,7 @@ void Connection::read_request() {
 
 void Connection::on_header(error_code ec) {
   if (state_ == State::kClosed) return;
+  request_started_ = std::chrono::steady_clock::now();
   auto& parser = *reader_->parser;
   if (ec || parser.is_done()) {
     on_read(ec);
@@ -147,14 +149,23 @@ void Connection::on_read(error_code ec) {
   http::request<http::string_body> request = reader_->parser->release();
   const bool keep_alive = request.keep_alive() && !loop_.hub().stopping.load();
   const bool with_body = request.method() != http::verb::head;
+  request_id_ = request_id_for(request[kRequestIdHeader]);
+  request.set(kRequestIdHeader, request_id_);  // the endpoints put it on a stream's head
+  shared::log::RequestScope scope(request_id_);
   RequestOutcome outcome;
   try {
     outcome = handle_request(request, loop_);
   } catch (const std::exception& e) {
-    shared::log::error("request failed",
-                       {{"error", e.what()}, {"target", std::string(request.target())}});
+    shared::log::error("request failed", {{"error", e.what()}});
     outcome = RequestOutcome{};
     outcome.response = text_error(500, "Internal Server Error");
+  }
+  if (outcome.pending) {
+    outcome.pending->accepted.header(std::string(kRequestIdHeader), request_id_);
+    outcome.pending->refused.header(std::string(kRequestIdHeader), request_id_);
+  } else if (!outcome.stream) {
+    outcome.response.header(std::string(kRequestIdHeader), request_id_);
+    log_access(request.method_string(), request.target(), outcome.response.status, false);
   }
   if (outcome.stream) {
     begin_stream(std::move(*outcome.stream));
@@ -187,6 +198,7 @@ void Connection::await_redis(PendingPublish pending, bool keep_alive) {
     });
   };
   if (!redis.publish(pending.update, std::move(done))) {
+    log_access("POST", kMercurePath, 503, false);
     shared::log::warn("publish refused: Redis is down or its queue is full",
                       {{"id", pending.update.id}});
     enqueue(std::make_shared<const std::string>(render(pending.refused, keep_alive)));
@@ -195,11 +207,13 @@ void Connection::await_redis(PendingPublish pending, bool keep_alive) {
 
 void Connection::on_redis_answer(bool written, std::string response) {
   if (state_ == State::kClosed) return;
+  shared::log::RequestScope scope(request_id_);
   if (written) {
     loop_.hub().metrics.published.inc();
   } else {
     shared::log::warn("publish failed: Redis did not take it in time");
   }
+  log_access("POST", kMercurePath, written ? 200 : 503, false);
   enqueue(std::make_shared<const std::string>(std::move(response)));
 }
 
@@ -235,6 +249,7 @@ void Connection::deliver(const UpdatePtr& update) {
   if (queued >= config.subscriber_queue ||
       (queued > 0 && queued_bytes_ + update->frame->size() > config.subscriber_queue_bytes)) {
     loop_.hub().metrics.dropped_slow.inc();
+    shared::log::RequestScope scope(request_id_);
     shared::log::warn("slow subscriber dropped",
                       {{"subscriber", subscriber_->id}, {"reason", "queue_full"}});
     // What is already on its way is finished, the rest forgotten, and the stream ended properly:
@@ -371,6 +386,7 @@ Connection::SweepAction Connection::on_sweep(std::chrono::steady_clock::time_poi
   if (state_ == State::kReading && now > deadline_) return SweepAction::kClose;
   if (writing_ && now - write_started_ > config.write_timeout) {
     loop_.hub().metrics.dropped_write_timeout.inc();
+    shared::log::RequestScope scope(request_id_);
     shared::log::warn("subscriber dropped",
                       {{"subscriber", subscriber_ ? subscriber_->id : std::string()},
                        {"reason", "write_timeout"}});
@@ -379,6 +395,7 @@ Connection::SweepAction Connection::on_sweep(std::chrono::steady_clock::time_poi
   if (state_ != State::kStreaming || ending_) return SweepAction::kNone;
   if (expires_at_ && wall >= *expires_at_) {
     loop_.hub().metrics.expired.inc();
+    shared::log::RequestScope scope(request_id_);
     shared::log::debug("token expired: stream ended", {{"subscriber", subscriber_->id}});
     end_stream();
     return SweepAction::kNone;
@@ -401,9 +418,27 @@ bool Connection::drain() {
   return false;
 }
 
+void Connection::log_access(std::string_view method, std::string_view target, int status,
+                            bool stream) {
+  const HubConfig& config = loop_.hub().config;
+  if (!logs_request(config.access_log, status)) return;
+  error_code ec;
+  const auto peer = socket_.remote_endpoint(ec);
+  const std::string remote = ec ? std::string() : peer.address().to_string();
+  shared::log::RequestScope scope(request_id_);
+  write_access_line({.method = method,
+                     .target = target,
+                     .status = status,
+                     .duration = std::chrono::steady_clock::now() - request_started_,
+                     .remote = remote,
+                     .stream = stream});
+}
+
 void Connection::close() {
   if (state_ == State::kClosed) return;
   const bool was_streaming = state_ == State::kStreaming;
+  if (was_streaming && subscriber_)
+    log_access("GET", kMercurePath, 200, true);  // while the peer is known
   state_ = State::kClosed;
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http_response.h"
@@ -82,6 +83,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public Updat
   void discard_unsent();
   void watch_for_close();
   void close_soon();
+  // An access line for the request being answered (or the stream that ended), as HUB_ACCESS_LOG
+  // says.
+  void log_access(std::string_view method, std::string_view target, int status, bool stream);
 
   boost::asio::ip::tcp::socket socket_;
   EventLoop& loop_;
@@ -96,6 +100,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Updat
   std::chrono::steady_clock::time_point write_started_{};
   std::chrono::steady_clock::time_point last_write_{};
   std::optional<std::chrono::system_clock::time_point> expires_at_;
+  std::string request_id_;  // of the request being answered, or of the stream
+  std::chrono::steady_clock::time_point request_started_{};
   State state_ = State::kReading;
   bool writing_ = false;
   bool keep_alive_ = false;

@@ -103,6 +103,11 @@ HubConfig read_hub_config(const shared::ConfigSource& raw_source) {
   c.selector_cache_bytes =
       source.size("HUB_SELECTOR_CACHE_BYTES", c.selector_cache_bytes, 64 * 1024, 1ull << 36);
 
+  const std::string access = source.one_of("HUB_ACCESS_LOG", "errors", {"errors", "all", "off"});
+  c.access_log = access == "all"   ? AccessLog::kAll
+                 : access == "off" ? AccessLog::kOff
+                                   : AccessLog::kErrors;
+
   c.redis_url = source.string("HUB_REDIS_URL", "");
   if (!c.redis_url.empty() && !parse_redis_url(c.redis_url)) {
     throw shared::ConfigError("HUB_REDIS_URL",

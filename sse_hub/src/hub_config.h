@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "access_log.h"
 #include "shared/config.h"
 #include "shared/jwt.h"
 
@@ -45,6 +46,9 @@ struct HubConfig {
   std::chrono::milliseconds drain_timeout{5'000};   // HUB_DRAIN_TIMEOUT
   std::size_t selector_cache = 10'000;              // HUB_SELECTOR_CACHE (entries per event loop)
   std::size_t selector_cache_bytes = 16 << 20;      // HUB_SELECTOR_CACHE_BYTES (their keys' bytes)
+
+  // Operations.
+  AccessLog access_log = AccessLog::kErrors;  // HUB_ACCESS_LOG: errors|all|off
 
   // Scale-out.
   std::string redis_url;                           // HUB_REDIS_URL (empty = single hub)

@@ -228,6 +228,9 @@ RequestOutcome subscribe(const HttpRequest& request, EventLoop& loop) {
   }
   HttpResponse head = stream_response(resuming ? &attachment.last_event_id : nullptr);
   add_cors(request, config, head);
+  // The connection set the request's id (the client's, or a new one) before routing it here.
+  if (const auto id = request[kRequestIdHeader]; !id.empty())
+    head.header(std::string(kRequestIdHeader), std::string(id));
   if (start.chunked) head.header("Transfer-Encoding", "chunked");
   // The connection ends with the stream (token expiry, a drop, a drain): Connection: close says
   // so up front, or a client that saw the final chunk would put the socket back in its pool and

@@ -183,3 +183,94 @@ describe('Expect: 100-continue', () => {
     assert.ok(elapsed < 800, `curl took ${elapsed} ms`);
   });
 });
+
+// Every answer carries X-Request-Id (the client's when plausible), and the lines logged for a
+// request carry it too. HUB_ACCESS_LOG decides which requests get an access line.
+describe('request ids and access lines', () => {
+  const logLines = (hub) =>
+    hub.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const accessLines = (hub) => logLines(hub).filter((l) => l.msg === 'request');
+  const waitFor = async (fn, ms = 5000) => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = fn();
+      if (v) return v;
+      if (Date.now() > deadline) return v;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  test('a publish keeps the client id or gets one; with HUB_ACCESS_LOG=all each request has its line, without its query', async () => {
+    const hub = await startHub({ HUB_ACCESS_LOG: 'all', MERCURE_ANONYMOUS: '1' });
+    try {
+      const mine = await publish(hub, { topic: '/ids', data: 'x' }, { headers: { 'X-Request-Id': 'client-id-42' } });
+      assert.equal(mine.status, 200);
+      assert.equal(mine.headers.get('x-request-id'), 'client-id-42');
+      const theirs = await publish(hub, { topic: '/ids', data: 'y' });
+      const generated = theirs.headers.get('x-request-id');
+      assert.match(generated, /^[0-9a-f]{6}-[0-9a-f]+$/);
+      const again = await publish(hub, { topic: '/ids', data: 'z' });
+      assert.notEqual(again.headers.get('x-request-id'), generated, 'ids are unique');
+      const junk = await publish(hub, { topic: '/ids', data: 'x' }, { headers: { 'X-Request-Id': 'no spaces allowed' } });
+      assert.notEqual(junk.headers.get('x-request-id'), 'no spaces allowed');
+
+      // A stream's head carries its id, and its access line comes when it ends.
+      const token = 'secret-looking-token';
+      const stream = await openStream(`${subscribeUrl(hub, '/ids')}&authorization=${token}x`, { 'X-Request-Id': 'stream-7' });
+      assert.equal(stream.status, 401, 'a bad query token is refused');
+      assert.equal(stream.headers.get('x-request-id'), 'stream-7');
+      const open = await openStream(subscribeUrl(hub, '/ids'), { 'X-Request-Id': 'stream-8' });
+      assert.equal(open.status, 200);
+      assert.equal(open.headers.get('x-request-id'), 'stream-8');
+      await open.until(':');
+      open.close();
+
+      const lines = await waitFor(() => {
+        const l = accessLines(hub);
+        return l.some((x) => x.request_id === 'stream-8') ? l : null;
+      });
+      assert.ok(lines, `no access line for the stream:\n${hub.output()}`);
+      const byId = Object.fromEntries(lines.map((l) => [l.request_id, l]));
+      assert.equal(byId['client-id-42'].method, 'POST');
+      assert.equal(byId['client-id-42'].path, '/.well-known/mercure');
+      assert.equal(byId['client-id-42'].status, 200);
+      assert.ok(byId[generated], 'the generated id is the one logged');
+      assert.equal(byId['stream-7'].status, 401);
+      assert.equal(byId['stream-8'].stream, true);
+      assert.ok(!hub.output().includes(token), 'a query string never reaches the log');
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  test('by default only refusals get an access line, and a refusal logs under its request id', async () => {
+    const hub = await startHub({ MERCURE_ANONYMOUS: '1' });
+    try {
+      assert.equal((await publish(hub, { topic: '/quiet', data: 'x' }, { headers: { 'X-Request-Id': 'fine-1' } })).status, 200);
+      const refused = await publish(hub, { data: 'no topic' }, { headers: { 'X-Request-Id': 'refused-1' } });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.headers.get('x-request-id'), 'refused-1');
+      const lines = await waitFor(() => {
+        const l = accessLines(hub);
+        return l.some((x) => x.request_id === 'refused-1') ? l : null;
+      });
+      assert.ok(lines, `no access line for the refusal:\n${hub.output()}`);
+      assert.equal(lines.find((l) => l.request_id === 'refused-1').status, 400);
+      assert.ok(!lines.some((l) => l.request_id === 'fine-1'), 'an accepted publish is not logged by default');
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  test('HUB_ACCESS_LOG takes errors, all or off; anything else stops the hub naming the setting', async () => {
+    await assert.rejects(startHub({ HUB_ACCESS_LOG: 'verbose' }), /HUB_ACCESS_LOG/);
+    const hub = await startHub({ HUB_ACCESS_LOG: 'off' });
+    try {
+      assert.equal((await publish(hub, { data: 'no topic' })).status, 400);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(accessLines(hub), []);
+    } finally {
+      await hub.stop();
+    }
+  });
+});

@@ -68,5 +68,8 @@ const std::string& current_request_id();
 // end, on the same thread): sets the thread's request id; an empty id clears it.
 void set_thread_request_id(std::string request_id);
 std::string new_request_id();
+// A client's X-Request-Id worth keeping and passing on: 1..128 characters of [A-Za-z0-9-_.:]
+// (anything else could forge log fields or headers, so a new id is made instead).
+bool plausible_request_id(std::string_view id);
 
 }  // namespace shared::log
