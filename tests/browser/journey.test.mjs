@@ -468,6 +468,12 @@ test('a tool that needs approval asks in the conversation: allowed once, it runs
     assert.equal(call.approval, 'denied');
     assert.equal(call.output, 'denied by the user');
     await shot('13-approval-denied', p);
+    // Redrawn from the store after a reload, the conversation still says how each call went.
+    await p.reload();
+    await p.waitForSelector('body[data-ready="true"]');
+    await p.waitForFunction((sel) => document.querySelectorAll(`${sel} .approval-text`).length >= 2, ASSISTANT);
+    assert.deepEqual((await p.locator(`${ASSISTANT} .approval-text`).allInnerTexts()).slice(-2), ['Allowed.', 'Denied.']);
+    assert.equal(await p.locator(`${ASSISTANT} .approval .approve`).count(), 0, 'a decided call does not ask again');
   } finally {
     await ctx.close();
     await own.stop();

@@ -19,6 +19,13 @@ function pretty(value) {
   }
 }
 
+const APPROVAL_OUTCOMES = {
+  approved: 'Allowed.',
+  denied: 'Denied.',
+  timed_out: 'Not answered in time.',
+  cancelled: 'Cancelled before an answer.',
+};
+
 class AssistantTurn {
   constructor(turnId) {
     this.turnId = turnId;
@@ -143,6 +150,17 @@ class AssistantTurn {
     const actions = el('div', 'approval-actions');
     actions.append(allow, deny);
     box.append(actions);
+    this.body.append(box);
+  }
+
+  // How a call that needed approval was decided, as the closed prompt says it.
+  addApprovalOutcome({ call_id: callId, approval }) {
+    if (this.approvals.has(callId)) return;
+    const text = APPROVAL_OUTCOMES[approval] ?? 'No longer waiting for an answer.';
+    const box = el('div', 'approval');
+    box.setAttribute('role', 'group');
+    box.append(el('p', 'approval-text', text));
+    this.approvals.set(callId, { open: false, close: () => {} });
     this.body.append(box);
   }
 
@@ -272,6 +290,8 @@ export class Conversation {
         else if (block.approval === 'pending' && m.status === 'running') {
           turn.addApproval(block, (callId, approved) => this.onApproval(callId, approved));
         }
+        // A decided call keeps its answer in the conversation after a redraw or a reload.
+        if (block.approval && block.approval !== 'pending') turn.addApprovalOutcome(block);
       }
     }
     if (m.usage && (m.usage.input_tokens || m.usage.output_tokens)) turn.setUsage(m.usage.input_tokens, m.usage.output_tokens);
