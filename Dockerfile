@@ -78,7 +78,7 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
     apt-get update \
  && apt-get install -y --no-install-recommends \
-      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libcpp-httplib0.11
+      libcurl4 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 zlib1g
 COPY --from=build /out/app /usr/local/bin/app
 USER 10001:10001
 ENV APP_LISTEN=0.0.0.0:8080

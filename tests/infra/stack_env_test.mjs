@@ -128,6 +128,7 @@ describe('the deployments\' settings start the real executables', () => {
       table,
       hashKey: effectiveModuleVariable(env, 'dynamodb', dynamoModule, 'hash_key'),
       rangeKey: effectiveModuleVariable(env, 'dynamodb', dynamoModule, 'range_key'),
+      resource: dynamoModule.resources.aws_dynamodb_table.this,
     });
 
     // What Terraform fills in from other modules and the region at apply time.

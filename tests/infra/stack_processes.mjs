@@ -115,7 +115,21 @@ export async function startRedis() {
 }
 
 // A DynamoDB CreateTable against a local server that accepts any signature (dynalite).
-export async function createTable(endpoint, { table, hashKey, rangeKey }) {
+// Creates the table as Terraform's aws_dynamodb_table describes it: its key attributes (the
+// variables resolved by the caller), every other attribute and every global secondary index.
+export async function createTable(endpoint, { table, hashKey, rangeKey, resource = {} }) {
+  const resolveName = (n) => (n === '${var.hash_key}' ? hashKey : n === '${var.range_key}' ? rangeKey : n);
+  const attributes = new Map([[hashKey, 'S'], [rangeKey, 'S']]);
+  for (const a of resource.attribute ?? []) attributes.set(resolveName(a.name), a.type);
+  const keySchema = (hash, range) => [
+    { AttributeName: resolveName(hash), KeyType: 'HASH' },
+    ...(range ? [{ AttributeName: resolveName(range), KeyType: 'RANGE' }] : []),
+  ];
+  const indexes = (resource.global_secondary_index ?? []).map((g) => ({
+    IndexName: g.name,
+    KeySchema: keySchema(g.hash_key, g.range_key),
+    Projection: { ProjectionType: g.projection_type ?? 'ALL' },
+  }));
   const res = await fetch(endpoint, {
     method: 'POST',
     signal: AbortSignal.timeout(10_000),
@@ -127,8 +141,9 @@ export async function createTable(endpoint, { table, hashKey, rangeKey }) {
     },
     body: JSON.stringify({
       TableName: table,
-      AttributeDefinitions: [{ AttributeName: hashKey, AttributeType: 'S' }, { AttributeName: rangeKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: hashKey, KeyType: 'HASH' }, { AttributeName: rangeKey, KeyType: 'RANGE' }],
+      AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
+      KeySchema: keySchema(hashKey, rangeKey),
+      ...(indexes.length ? { GlobalSecondaryIndexes: indexes } : {}),
       BillingMode: 'PAY_PER_REQUEST',
     }),
   });
