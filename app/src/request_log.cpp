@@ -9,7 +9,7 @@ namespace app {
 std::string method_label(const std::string& method) {
   for (const char* known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
     if (method == known) return method;
-  return "other";
+  return "OTHER";
 }
 
 void record_request(shared::MetricsRegistry& metrics, const std::string& service,

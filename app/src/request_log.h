@@ -14,8 +14,8 @@ namespace app {
 void record_request(shared::MetricsRegistry& metrics, const std::string& service,
                     const Request& request, int status);
 
-// The method label: the usual methods by name, anything else "other", so that clients cannot
-// grow the label set.
+// The method label: the usual methods by name, anything else "OTHER" (as libshared labels it),
+// so that clients cannot grow the label set.
 std::string method_label(const std::string& method);
 
 }  // namespace app
