@@ -31,9 +31,9 @@ struct AgentConfig {
   std::string model_provider = "demo";  // AGENT_MODEL_PROVIDER: bedrock|openai|demo
   std::string bedrock_model_id;         // BEDROCK_MODEL_ID
   model::DemoSettings demo;
-  model::BedrockSettings bedrock;       // BEDROCK_* (read when AGENT_MODEL_PROVIDER=bedrock)
-  model::OpenAiSettings openai;         // OPENAI_* (read when AGENT_MODEL_PROVIDER=openai)
-  std::string store = "sqlite";  // AGENT_STORE: sqlite|dynamodb
+  model::BedrockSettings bedrock;  // BEDROCK_* (read when AGENT_MODEL_PROVIDER=bedrock)
+  model::OpenAiSettings openai;    // OPENAI_* (read when AGENT_MODEL_PROVIDER=openai)
+  std::string store = "sqlite";    // AGENT_STORE: sqlite|dynamodb
   store::SqliteSettings sqlite;
   DynamoSettings dynamodb;
   shared::aws::AwsSettings aws;  // AWS_* (read when the store or the model is on AWS)

@@ -11,7 +11,8 @@ bool plausible_user_id(const std::string& id) {
   if (id.empty() || id.size() > 256) return false;
   for (unsigned char c : id) {
     if (c < 0x21 || c > 0x7e) return false;
-    // These would change the meaning of the hub topic the id goes into (and the agent refuses them).
+    // These would change the meaning of the hub topic the id goes into (and the agent refuses
+    // them).
     for (char bad : std::string_view("/#?%\\{}\"'"))
       if (c == static_cast<unsigned char>(bad)) return false;
   }

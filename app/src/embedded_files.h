@@ -8,9 +8,9 @@
 namespace app {
 
 struct EmbeddedFile {
-  std::string_view path;          // URL path, e.g. "/index.html", "/assets/app.js"
+  std::string_view path;  // URL path, e.g. "/index.html", "/assets/app.js"
   std::string_view content_type;
-  std::string_view etag;          // strong ETag, quoted, from the content's SHA-256
+  std::string_view etag;  // strong ETag, quoted, from the content's SHA-256
   std::string_view body;
 };
 

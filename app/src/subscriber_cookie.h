@@ -23,7 +23,8 @@ class SubscriberCookie {
   static std::string topic_prefix(const std::string& user_id);
   std::string token(const std::string& user_id, std::chrono::system_clock::time_point now) const;
   // The whole Set-Cookie header value.
-  std::string set_cookie(const std::string& user_id, std::chrono::system_clock::time_point now) const;
+  std::string set_cookie(const std::string& user_id,
+                         std::chrono::system_clock::time_point now) const;
 
   static constexpr const char* kName = "mercureAuthorization";
 

@@ -17,7 +17,8 @@ std::string base64url(std::string_view bytes) {
   std::string out;
   std::size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+    const uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
                        static_cast<uint8_t>(bytes[i + 2]);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
@@ -29,7 +30,8 @@ std::string base64url(std::string_view bytes) {
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
   } else if (i + 2 == bytes.size()) {
-    const uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
+    const uint32_t n =
+        (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
@@ -43,7 +45,8 @@ std::string sign(const nlohmann::json& mercure_claim, const std::string& key) {
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   const nlohmann::json claims = {{"mercure", mercure_claim}, {"exp", now + 86400}};
-  const std::string input = base64url(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url(claims.dump());
+  const std::string input =
+      base64url(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url(claims.dump());
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_length = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
@@ -53,9 +56,7 @@ std::string sign(const nlohmann::json& mercure_claim, const std::string& key) {
 
 }  // namespace
 
-std::string publisher_token(const std::string& key) {
-  return sign({{"publish", {"*"}}}, key);
-}
+std::string publisher_token(const std::string& key) { return sign({{"publish", {"*"}}}, key); }
 
 std::string subscriber_token(const std::string& key, const std::string& topic) {
   return sign({{"subscribe", {topic}}}, key);

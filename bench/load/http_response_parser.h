@@ -36,8 +36,17 @@ class HttpResponseParser {
   const std::string& error() const { return error_; }
 
  private:
-  enum class State { kHeaders, kBodyLength, kChunkSize, kChunkData, kChunkDataEnd, kTrailers,
-                     kBodyUntilClose, kDone, kFailed };
+  enum class State {
+    kHeaders,
+    kBodyLength,
+    kChunkSize,
+    kChunkData,
+    kChunkDataEnd,
+    kTrailers,
+    kBodyUntilClose,
+    kDone,
+    kFailed
+  };
 
   Status fail(std::string why);
   bool parse_header_block(std::string_view block);

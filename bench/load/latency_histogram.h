@@ -22,7 +22,9 @@ class LatencyHistogram {
   uint64_t count() const { return count_; }
   int64_t min() const { return count_ ? min_ : 0; }
   int64_t max() const { return count_ ? max_ : 0; }
-  double mean() const { return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0; }
+  double mean() const {
+    return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0;
+  }
   // The value at or below which `fraction` (0..1) of the recorded values fall.
   int64_t percentile(double fraction) const;
 

@@ -8,7 +8,8 @@ namespace bench {
 LoadOptions::LoadOptions(int argc, char** argv, int first) {
   for (int i = first; i < argc; ++i) {
     std::string name = argv[i];
-    if (name.rfind("--", 0) != 0 || name.size() < 3) throw OptionError("unexpected argument: " + name);
+    if (name.rfind("--", 0) != 0 || name.size() < 3)
+      throw OptionError("unexpected argument: " + name);
     name = name.substr(2);
     std::string value = "1";
     if (const auto eq = name.find('='); eq != std::string::npos) {
@@ -70,7 +71,8 @@ std::vector<int> LoadOptions::integers(const std::string& name) const {
   std::size_t start = 0;
   while (start < all.size()) {
     const auto comma = all.find(',', start);
-    const std::string piece = all.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string piece =
+        all.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     int value = 0;
     const auto [end, error] = std::from_chars(piece.data(), piece.data() + piece.size(), value);
     if (error != std::errc() || end != piece.data() + piece.size()) {

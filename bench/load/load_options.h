@@ -20,7 +20,8 @@ class LoadOptions {
   LoadOptions(int argc, char** argv, int first);
 
   std::string text(const std::string& name, const std::string& fallback) const;
-  long long integer(const std::string& name, long long fallback, long long min, long long max) const;
+  long long integer(const std::string& name, long long fallback, long long min,
+                    long long max) const;
   double number(const std::string& name, double fallback, double min, double max) const;
   bool flag(const std::string& name) const;
   // Comma-separated integers ("3701,3702").

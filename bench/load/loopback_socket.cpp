@@ -1,13 +1,14 @@
 #include "loopback_socket.h"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <ctime>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
 
 namespace bench {
 
@@ -44,7 +45,8 @@ int start_connect(uint32_t source, uint32_t destination, int port, int receive_b
   remote.sin_family = AF_INET;
   remote.sin_port = htons(static_cast<uint16_t>(port));
   remote.sin_addr.s_addr = destination;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0 && errno != EINPROGRESS) {
+  if (connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0 &&
+      errno != EINPROGRESS) {
     const int error = errno;
     close(fd);
     return -error;

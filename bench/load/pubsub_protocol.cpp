@@ -26,7 +26,8 @@ class MercureProtocol final : public PubSubProtocol {
                           " HTTP/1.1\r\n" + host_header(options_, options_.subscribe_port) +
                           "Accept: text/event-stream\r\n" + last_event_id_header(last_event_id);
     if (!options_.subscriber_key.empty()) {
-      request += "Authorization: Bearer " + subscriber_token(options_.subscriber_key, topic) + "\r\n";
+      request +=
+          "Authorization: Bearer " + subscriber_token(options_.subscriber_key, topic) + "\r\n";
     }
     return request + "\r\n";
   }
@@ -121,7 +122,8 @@ std::string percent_encode(std::string_view text) {
   return out;
 }
 
-std::unique_ptr<PubSubProtocol> make_protocol(std::string_view name, const ProtocolOptions& options) {
+std::unique_ptr<PubSubProtocol> make_protocol(std::string_view name,
+                                              const ProtocolOptions& options) {
   if (name == "hub") return std::make_unique<MercureProtocol>(options);
   if (name == "nchan") return std::make_unique<NchanProtocol>(options);
   if (name == "pushpin") return std::make_unique<PushpinProtocol>(options);

@@ -35,7 +35,8 @@ class PubSubProtocol {
 };
 
 // "hub", "nchan" or "pushpin"; nullptr for anything else.
-std::unique_ptr<PubSubProtocol> make_protocol(std::string_view name, const ProtocolOptions& options);
+std::unique_ptr<PubSubProtocol> make_protocol(std::string_view name,
+                                              const ProtocolOptions& options);
 
 // Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
 std::string percent_encode(std::string_view text);

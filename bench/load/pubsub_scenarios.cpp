@@ -63,7 +63,8 @@ PubSubSetup read_setup(const LoadOptions& options, long long default_topics) {
   std::vector<int> ports = options.integers("ports");
   if (ports.empty()) throw OptionError("--ports: at least one server port is required");
   protocol.subscribe_port = ports.front();
-  protocol.publish_port = static_cast<int>(options.integer("publish-port", ports.front(), 1, 65535));
+  protocol.publish_port =
+      static_cast<int>(options.integer("publish-port", ports.front(), 1, 65535));
   protocol.publisher_key = options.text("publisher-key", "");
   protocol.subscriber_key = options.text("subscriber-key", "");
   protocol.private_updates = options.flag("private");
@@ -73,16 +74,20 @@ PubSubSetup read_setup(const LoadOptions& options, long long default_topics) {
   if (destination == 0) throw OptionError("--host: expected an IPv4 address");
 
   const long long count = options.integer("subscribers", 100, 0, 200'000);
-  const long long topic_count = options.integer("topics", default_topics < 0 ? count : default_topics, 1, 200'000);
+  const long long topic_count =
+      options.integer("topics", default_topics < 0 ? count : default_topics, 1, 200'000);
   const std::string format = options.text("topic-format", "bench-{i}");
   const double slow_fraction = options.number("slow-fraction", 0, 0, 1);
   const long long sources = options.integer(
-      "sources", std::max<long long>(1, (count + kSubscribersPerSource - 1) / kSubscribersPerSource), 1, 200);
+      "sources",
+      std::max<long long>(1, (count + kSubscribersPerSource - 1) / kSubscribersPerSource), 1, 200);
   const long long first_source = options.integer("first-source", 2, 1, 254 - sources);
   setup.shard_size = options.integer("shard-size", 15'000, 1, kMaxShardSize);
   setup.max_pending = static_cast<int>(options.integer("max-pending", 512, 1, 100'000));
-  setup.connect_timeout_ms = static_cast<int>(options.integer("connect-timeout-ms", 15'000, 100, 600'000));
-  setup.slow_receive_buffer = static_cast<int>(options.integer("slow-receive-buffer", 4096, 1024, 1 << 24));
+  setup.connect_timeout_ms =
+      static_cast<int>(options.integer("connect-timeout-ms", 15'000, 100, 600'000));
+  setup.slow_receive_buffer =
+      static_cast<int>(options.integer("slow-receive-buffer", 4096, 1024, 1 << 24));
 
   for (long long t = 0; t < topic_count; ++t) setup.topics.push_back(topic_name(format, t));
   setup.readers_per_topic.assign(static_cast<std::size_t>(topic_count), 0);
@@ -107,22 +112,28 @@ PubSubSetup read_setup(const LoadOptions& options, long long default_topics) {
   setup.publish.destination = destination;
   setup.publish.port = protocol.publish_port;
   setup.publish.connections = static_cast<int>(options.integer("publish-connections", 4, 1, 1000));
-  setup.publish.request_timeout_ms = static_cast<int>(options.integer("publish-timeout-ms", 10'000, 100, 600'000));
+  setup.publish.request_timeout_ms =
+      static_cast<int>(options.integer("publish-timeout-ms", 10'000, 100, 600'000));
   const long long payload = options.integer("payload", 64, 0, 1 << 20);
-  setup.payload_padding = std::string(static_cast<std::size_t>(std::max<long long>(0, payload - 40)), 'x');
+  setup.payload_padding =
+      std::string(static_cast<std::size_t>(std::max<long long>(0, payload - 40)), 'x');
   return setup;
 }
 
 std::vector<ShardSettings> split_into_shards(const PubSubSetup& setup) {
   std::vector<ShardSettings> shards;
-  for (std::size_t i = 0; i < setup.subscribers.size(); i += static_cast<std::size_t>(setup.shard_size)) {
+  for (std::size_t i = 0; i < setup.subscribers.size();
+       i += static_cast<std::size_t>(setup.shard_size)) {
     ShardSettings shard;
-    const std::size_t end = std::min(setup.subscribers.size(), i + static_cast<std::size_t>(setup.shard_size));
+    const std::size_t end =
+        std::min(setup.subscribers.size(), i + static_cast<std::size_t>(setup.shard_size));
     shard.subscribers.assign(setup.subscribers.begin() + static_cast<long>(i),
                              setup.subscribers.begin() + static_cast<long>(end));
     // Share the connect concurrency between shards.
-    shard.max_pending_connects = std::max(1, setup.max_pending / static_cast<int>(
-        (setup.subscribers.size() + static_cast<std::size_t>(setup.shard_size) - 1) / static_cast<std::size_t>(setup.shard_size)));
+    shard.max_pending_connects = std::max(
+        1, setup.max_pending / static_cast<int>((setup.subscribers.size() +
+                                                 static_cast<std::size_t>(setup.shard_size) - 1) /
+                                                static_cast<std::size_t>(setup.shard_size)));
     shard.connect_timeout_ms = setup.connect_timeout_ms;
     shard.slow_receive_buffer = setup.slow_receive_buffer;
     shards.push_back(std::move(shard));
@@ -131,12 +142,9 @@ std::vector<ShardSettings> split_into_shards(const PubSubSetup& setup) {
 }
 
 json percentiles(const LatencyHistogram& histogram) {
-  return {{"count", histogram.count()},
-          {"p50", histogram.percentile(0.50)},
-          {"p90", histogram.percentile(0.90)},
-          {"p99", histogram.percentile(0.99)},
-          {"p999", histogram.percentile(0.999)},
-          {"max", histogram.max()},
+  return {{"count", histogram.count()},          {"p50", histogram.percentile(0.50)},
+          {"p90", histogram.percentile(0.90)},   {"p99", histogram.percentile(0.99)},
+          {"p999", histogram.percentile(0.999)}, {"max", histogram.max()},
           {"mean", std::round(histogram.mean())}};
 }
 
@@ -170,23 +178,28 @@ json wait_for_wave(ShardPool& pool, int timeout_ms) {
 }
 
 // Sums shard reports; latency histograms merged.
-json merge_reports(const std::vector<json>& reports, LatencyHistogram& latency, LatencyHistogram& catch_up) {
+json merge_reports(const std::vector<json>& reports, LatencyHistogram& latency,
+                   LatencyHistogram& catch_up) {
   json total = json::object();
   json errors = json::object();
   for (const auto& report : reports) {
     for (const auto& [key, value] : report.items()) {
       if (!value.is_number_unsigned()) continue;
-      const uint64_t sum = (total.contains(key) ? total[key].get<uint64_t>() : 0) + value.get<uint64_t>();
+      const uint64_t sum =
+          (total.contains(key) ? total[key].get<uint64_t>() : 0) + value.get<uint64_t>();
       total[key] = sum;
     }
     const json report_errors = report.value("errors", json::object());
     for (const auto& [what, count] : report_errors.items()) {
       if (!count.is_number_unsigned()) continue;
-      const uint64_t sum = (errors.contains(what) ? errors[what].get<uint64_t>() : 0) + count.get<uint64_t>();
+      const uint64_t sum =
+          (errors.contains(what) ? errors[what].get<uint64_t>() : 0) + count.get<uint64_t>();
       errors[what] = sum;
     }
-    if (auto h = LatencyHistogram::parse(report.value("latency_us", std::string{}))) latency.merge(*h);
-    if (auto h = LatencyHistogram::parse(report.value("catch_up_us", std::string{}))) catch_up.merge(*h);
+    if (auto h = LatencyHistogram::parse(report.value("latency_us", std::string{})))
+      latency.merge(*h);
+    if (auto h = LatencyHistogram::parse(report.value("catch_up_us", std::string{})))
+      catch_up.merge(*h);
   }
   total["errors"] = errors;
   return total;
@@ -212,8 +225,9 @@ struct Publisher {
       const uint64_t seq = base + n;
       next_seq = std::max(next_seq, seq + 1);
       const std::string& topic = setup.topics[seq % setup.topics.size()];
-      const std::string data = "seq=" + std::to_string(seq) + " ts=" + std::to_string(monotonic_ns()) +
-                               " " + setup.payload_padding;
+      const std::string data = "seq=" + std::to_string(seq) +
+                               " ts=" + std::to_string(monotonic_ns()) + " " +
+                               setup.payload_padding;
       return setup.protocol->publish_request(topic, data);
     };
     hooks.on_response = [&](uint64_t n, int status) {
@@ -221,7 +235,8 @@ struct Publisher {
       // at the end may well have been delivered, so it counts as expected.
       if (status != 0 && (status < 200 || status >= 300)) return;
       if (status != 0) ++ok_publishes;
-      if (count_expected) expected_deliveries += setup.readers_per_topic[(base + n) % setup.topics.size()];
+      if (count_expected)
+        expected_deliveries += setup.readers_per_topic[(base + n) % setup.topics.size()];
     };
     hooks.on_tick = [&](int64_t now) {
       // /proc sampling costs a few ms for multi-process servers: twice a second is enough.
@@ -236,15 +251,17 @@ struct Publisher {
 };
 
 json publish_json(const RequestDriverResult& result) {
-  return {{"sent", result.sent},
-          {"ok", result.ok},
-          {"failed", result.failed},
-          {"reconnects", result.reconnects},
-          {"seconds", result.elapsed_seconds},
-          {"ok_per_second", result.elapsed_seconds > 0 ? static_cast<double>(result.ok) / result.elapsed_seconds : 0.0},
-          {"outcomes", result.outcomes},
-          {"latency_us", percentiles(result.latency_us)},
-          {"send_lag_us", percentiles(result.send_lag_us)}};
+  return {
+      {"sent", result.sent},
+      {"ok", result.ok},
+      {"failed", result.failed},
+      {"reconnects", result.reconnects},
+      {"seconds", result.elapsed_seconds},
+      {"ok_per_second",
+       result.elapsed_seconds > 0 ? static_cast<double>(result.ok) / result.elapsed_seconds : 0.0},
+      {"outcomes", result.outcomes},
+      {"latency_us", percentiles(result.latency_us)},
+      {"send_lag_us", percentiles(result.send_lag_us)}};
 }
 
 void pause_ms(long long ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
@@ -260,7 +277,8 @@ json run_deliver(const LoadOptions& options) {
   const double warmup = options.number("warmup", 1, 0, 600);
   const long long settle_ms = options.integer("settle-ms", 2000, 0, 600'000);
   const long long drain_ms = options.integer("drain-ms", 2000, 0, 600'000);
-  const int wave_timeout_ms = static_cast<int>(options.integer("wave-timeout-ms", 180'000, 1000, 3'600'000));
+  const int wave_timeout_ms =
+      static_cast<int>(options.integer("wave-timeout-ms", 180'000, 1000, 3'600'000));
   options.reject_unknown();
 
   json out = {{"scenario", "deliver"},
@@ -278,8 +296,10 @@ json run_deliver(const LoadOptions& options) {
   out["kernel_tcp_buffers_connected_bytes"] = kernel_tcp_buffer_bytes();
   const uint64_t ok = out["connect"]["ok"].get<uint64_t>();
   if (ok > 0 && !setup.sampler.empty()) {
-    out["rss_per_subscriber_bytes"] = static_cast<double>(connected.rss_bytes - before.rss_bytes) / static_cast<double>(ok);
-    out["pss_per_subscriber_bytes"] = static_cast<double>(connected.pss_bytes - before.pss_bytes) / static_cast<double>(ok);
+    out["rss_per_subscriber_bytes"] =
+        static_cast<double>(connected.rss_bytes - before.rss_bytes) / static_cast<double>(ok);
+    out["pss_per_subscriber_bytes"] =
+        static_cast<double>(connected.pss_bytes - before.pss_bytes) / static_cast<double>(ok);
   }
   if (rate > 0 || closed_loop) {
     Publisher publisher{setup};
@@ -298,12 +318,16 @@ json run_deliver(const LoadOptions& options) {
     const ProcessUsage end = setup.sampler.sample();
     const ProcessUsage generator_end = generator.sample();
     out["kernel_tcp_buffers_published_bytes"] = kernel_tcp_buffer_bytes();
-    out["generator_cpu_cores"] = result.elapsed_seconds > 0
-        ? (generator_end.cpu_seconds - generator_start.cpu_seconds) / result.elapsed_seconds : 0.0;
+    out["generator_cpu_cores"] =
+        result.elapsed_seconds > 0
+            ? (generator_end.cpu_seconds - generator_start.cpu_seconds) / result.elapsed_seconds
+            : 0.0;
     pause_ms(drain_ms);
     const ProcessUsage drained = setup.sampler.sample();
     out["publish"] = publish_json(result);
-    out["server_cpu_cores"] = result.elapsed_seconds > 0 ? (end.cpu_seconds - start.cpu_seconds) / result.elapsed_seconds : 0.0;
+    out["server_cpu_cores"] = result.elapsed_seconds > 0
+                                  ? (end.cpu_seconds - start.cpu_seconds) / result.elapsed_seconds
+                                  : 0.0;
     out["server_after"] = usage_json(drained);
     out["server_peak_rss_bytes"] = std::max({publisher.peak_rss, end.rss_bytes, drained.rss_bytes});
     out["server_peak_pss_bytes"] = std::max({publisher.peak_pss, end.pss_bytes, drained.pss_bytes});
@@ -322,8 +346,10 @@ json run_storm(const LoadOptions& options) {
   PubSubSetup setup = read_setup(options, 1);
   const long long before_count = options.integer("before", 5, 1, 100'000);
   const long long missed = options.integer("missed", 10, 1, 100'000);
-  const int wave_timeout_ms = static_cast<int>(options.integer("wave-timeout-ms", 180'000, 1000, 3'600'000));
-  const long long catch_up_timeout_ms = options.integer("catch-up-timeout-ms", 60'000, 1000, 3'600'000);
+  const int wave_timeout_ms =
+      static_cast<int>(options.integer("wave-timeout-ms", 180'000, 1000, 3'600'000));
+  const long long catch_up_timeout_ms =
+      options.integer("catch-up-timeout-ms", 60'000, 1000, 3'600'000);
   options.reject_unknown();
 
   json out = {{"scenario", "storm"},
@@ -334,12 +360,14 @@ json run_storm(const LoadOptions& options) {
   out["connect"] = wait_for_wave(pool, wave_timeout_ms);
   Publisher publisher{setup};
   // Everyone receives a few updates (and so has an id to resume from)...
-  out["publish_before"] = publish_json(publisher.publish(20, static_cast<double>(before_count) / 20.0, false));
+  out["publish_before"] =
+      publish_json(publisher.publish(20, static_cast<double>(before_count) / 20.0, false));
   pause_ms(1000);
   pool.broadcast("drop");
   pause_ms(500);
   // ...then misses some while disconnected...
-  out["publish_missed"] = publish_json(publisher.publish(50, static_cast<double>(missed) / 50.0, false));
+  out["publish_missed"] =
+      publish_json(publisher.publish(50, static_cast<double>(missed) / 50.0, false));
   const uint64_t final_seq = publisher.next_seq - 1;
   pause_ms(200);
   // ...and all come back at once.

@@ -34,7 +34,9 @@ struct Connection {
 class Driver {
  public:
   Driver(const RequestDriverSettings& settings, const RequestHooks& hooks)
-      : settings_(settings), hooks_(hooks), connections_(static_cast<std::size_t>(std::max(1, settings.connections))) {}
+      : settings_(settings),
+        hooks_(hooks),
+        connections_(static_cast<std::size_t>(std::max(1, settings.connections))) {}
 
   RequestDriverResult run() {
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -136,7 +138,8 @@ class Driver {
       if (c.busy) continue;
       int64_t scheduled = now;
       if (settings_.rate > 0) {
-        scheduled = start + static_cast<int64_t>(static_cast<double>(result_.sent) / settings_.rate * 1e9);
+        scheduled =
+            start + static_cast<int64_t>(static_cast<double>(result_.sent) / settings_.rate * 1e9);
         if (scheduled > now) return;
         result_.send_lag_us.record((now - scheduled) / 1000);
       }
@@ -196,9 +199,11 @@ class Driver {
     for (int round = 0; round < 64 && !bytes.empty(); ++round) {
       if (!c.busy) return replace(index, "unexpected bytes");
       std::size_t consumed = 0;
-      const auto status = c.parser.feed(bytes, [](std::string_view) {}, consumed);
+      const auto status = c.parser.feed(
+          bytes, [](std::string_view) {}, consumed);
       bytes.remove_prefix(std::min(consumed, bytes.size()));
-      if (status == HttpResponseParser::Status::kError) return replace(index, "protocol: " + c.parser.error());
+      if (status == HttpResponseParser::Status::kError)
+        return replace(index, "protocol: " + c.parser.error());
       if (status == HttpResponseParser::Status::kNeedMore) return;
       const bool keep_alive = c.parser.keep_alive();
       complete(index, now);
@@ -237,7 +242,8 @@ class Driver {
 
 }  // namespace
 
-RequestDriverResult drive_requests(const RequestDriverSettings& settings, const RequestHooks& hooks) {
+RequestDriverResult drive_requests(const RequestDriverSettings& settings,
+                                   const RequestHooks& hooks) {
   Driver driver(settings, hooks);
   return driver.run();
 }

@@ -28,7 +28,7 @@ struct RequestDriverSettings {
 
 struct RequestDriverResult {
   uint64_t sent = 0;
-  uint64_t ok = 0;  // 2xx
+  uint64_t ok = 0;      // 2xx
   uint64_t failed = 0;  // other statuses, transport errors, timeouts
   uint64_t reconnects = 0;
   std::map<std::string, uint64_t> outcomes;  // "200", "timeout", "connect: ..." -> count
@@ -46,6 +46,7 @@ struct RequestHooks {
   std::function<void(int64_t now_ns)> on_tick;
 };
 
-RequestDriverResult drive_requests(const RequestDriverSettings& settings, const RequestHooks& hooks);
+RequestDriverResult drive_requests(const RequestDriverSettings& settings,
+                                   const RequestHooks& hooks);
 
 }  // namespace bench

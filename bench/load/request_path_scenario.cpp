@@ -25,8 +25,8 @@ nlohmann::json run_request_path(const LoadOptions& options) {
   const uint32_t destination = parse_ipv4(host);
   if (destination == 0) throw OptionError("--host: expected an IPv4 address");
 
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
-                              "\r\nAccept: application/json\r\n" +
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" +
+                              std::to_string(port) + "\r\nAccept: application/json\r\n" +
                               (header.empty() ? std::string{} : header + "\r\n") + "\r\n";
   RequestDriverSettings settings;
   settings.source = loopback_address(1);
@@ -45,19 +45,26 @@ nlohmann::json run_request_path(const LoadOptions& options) {
   const RequestDriverResult result = drive_requests(settings, hooks);
   const ProcessUsage end = sampler.sample();
   const auto& latency = result.latency_us;
-  return {{"scenario", "request-path"},
-          {"path", path},
-          {"port", port},
-          {"connections", connections},
-          {"sent", result.sent},
-          {"ok", result.ok},
-          {"failed", result.failed},
-          {"outcomes", result.outcomes},
-          {"seconds", result.elapsed_seconds},
-          {"requests_per_second", result.elapsed_seconds > 0 ? static_cast<double>(result.ok) / result.elapsed_seconds : 0.0},
-          {"latency_us", {{"p50", latency.percentile(0.5)}, {"p99", latency.percentile(0.99)},
-                          {"max", latency.max()}, {"mean", std::round(latency.mean())}}},
-          {"server_cpu_cores", result.elapsed_seconds > 0 ? (end.cpu_seconds - start.cpu_seconds) / result.elapsed_seconds : 0.0}};
+  return {
+      {"scenario", "request-path"},
+      {"path", path},
+      {"port", port},
+      {"connections", connections},
+      {"sent", result.sent},
+      {"ok", result.ok},
+      {"failed", result.failed},
+      {"outcomes", result.outcomes},
+      {"seconds", result.elapsed_seconds},
+      {"requests_per_second",
+       result.elapsed_seconds > 0 ? static_cast<double>(result.ok) / result.elapsed_seconds : 0.0},
+      {"latency_us",
+       {{"p50", latency.percentile(0.5)},
+        {"p99", latency.percentile(0.99)},
+        {"max", latency.max()},
+        {"mean", std::round(latency.mean())}}},
+      {"server_cpu_cores", result.elapsed_seconds > 0
+                               ? (end.cpu_seconds - start.cpu_seconds) / result.elapsed_seconds
+                               : 0.0}};
 }
 
 }  // namespace bench

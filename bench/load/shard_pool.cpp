@@ -93,7 +93,8 @@ std::vector<nlohmann::json> ShardPool::collect(const std::string& kind, int time
       fds.push_back(pollfd{children_[i].report_fd, POLLIN, 0});
       owners.push_back(i);
     }
-    const int ready = poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(left_ms, 1000)));
+    const int ready =
+        poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(left_ms, 1000)));
     if (ready < 0 && errno != EINTR) break;
     for (std::size_t k = 0; k < fds.size(); ++k) {
       if ((fds[k].revents & (POLLIN | POLLHUP)) == 0) continue;

@@ -168,9 +168,10 @@ class Shard {
       s.phase = Phase::kAwaitingHeaders;
     }
     if (s.request_sent < s.request.size()) {
-      const ssize_t sent = write(s.fd, s.request.data() + s.request_sent,
-                                 s.request.size() - s.request_sent);
-      if (sent < 0 && errno != EAGAIN) return fail_pending(index, std::string("write: ") + std::strerror(errno));
+      const ssize_t sent =
+          write(s.fd, s.request.data() + s.request_sent, s.request.size() - s.request_sent);
+      if (sent < 0 && errno != EAGAIN)
+        return fail_pending(index, std::string("write: ") + std::strerror(errno));
       if (sent > 0) s.request_sent += static_cast<std::size_t>(sent);
       if (s.request_sent == s.request.size()) {
         epoll_event event{};
@@ -219,7 +220,8 @@ class Shard {
     const auto status = s.http.feed(bytes, on_body, consumed);
     if (status == HttpResponseParser::Status::kError || !sse_ok) {
       ++counters_.protocol_errors;
-      return on_closed(index, "protocol: " + (sse_ok ? s.http.error() : std::string("event too large")));
+      return on_closed(index,
+                       "protocol: " + (sse_ok ? s.http.error() : std::string("event too large")));
     }
     if (s.phase == Phase::kAwaitingHeaders && s.http.headers_done()) {
       if (s.http.status_code() != 200) {

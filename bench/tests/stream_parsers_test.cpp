@@ -20,8 +20,8 @@ Collected feed_bytewise(HttpResponseParser& parser, const std::string& wire) {
   Collected out;
   for (char c : wire) {
     std::size_t consumed = 0;
-    out.status = parser.feed(std::string_view(&c, 1), [&](std::string_view b) { out.body.append(b); },
-                             consumed);
+    out.status = parser.feed(
+        std::string_view(&c, 1), [&](std::string_view b) { out.body.append(b); }, consumed);
     if (out.status != HttpResponseParser::Status::kNeedMore) break;
   }
   return out;
@@ -31,7 +31,8 @@ Collected feed_bytewise(HttpResponseParser& parser, const std::string& wire) {
 
 TEST(HttpResponseParser, ChunkedStreamBodyArrivesAcrossByteSplits) {
   HttpResponseParser parser;
-  const auto out = feed_bytewise(parser,
+  const auto out = feed_bytewise(
+      parser,
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
       "6\r\ndata: \r\n3;ext=1\r\nabc\r\n0\r\n\r\n");
   EXPECT_EQ(out.status, HttpResponseParser::Status::kComplete);
@@ -44,7 +45,8 @@ TEST(HttpResponseParser, ContentLengthResponseCompletesAndLeavesTheNextOneUnread
   const std::string wire = "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n";
   std::size_t consumed = 0;
   std::string body;
-  EXPECT_EQ(parser.feed(wire, [&](std::string_view b) { body.append(b); }, consumed),
+  EXPECT_EQ(parser.feed(
+                wire, [&](std::string_view b) { body.append(b); }, consumed),
             HttpResponseParser::Status::kComplete);
   EXPECT_EQ(body, "ok");
   EXPECT_EQ(wire.substr(consumed), "HTTP/1.1 200 OK\r\n");
@@ -57,13 +59,17 @@ TEST(HttpResponseParser, MalformedInputIsAnErrorNotACrash) {
                                  "HTTP/1.1 200 OK\r\nbad header\r\n\r\n"}) {
     HttpResponseParser parser;
     std::size_t consumed = 0;
-    EXPECT_EQ(parser.feed(wire, [](std::string_view) {}, consumed), HttpResponseParser::Status::kError)
+    EXPECT_EQ(parser.feed(
+                  wire, [](std::string_view) {}, consumed),
+              HttpResponseParser::Status::kError)
         << wire;
   }
   HttpResponseParser parser;
   std::size_t consumed = 0;
-  EXPECT_EQ(parser.feed("HTTP/1.1 200 OK\r\nX: " + std::string(20000, 'a'), [](std::string_view) {}, consumed),
-            HttpResponseParser::Status::kError);
+  EXPECT_EQ(
+      parser.feed(
+          "HTTP/1.1 200 OK\r\nX: " + std::string(20000, 'a'), [](std::string_view) {}, consumed),
+      HttpResponseParser::Status::kError);
 }
 
 TEST(SseEventParser, JoinsDataLinesKeepsIdAndIgnoresComments) {

@@ -54,12 +54,15 @@ PkeyPtr parse_pem(const std::string& pem, bool need_private) {
     if (!bio) return nullptr;
     return reader(bio.get());
   };
-  EVP_PKEY* key = read([](BIO* b) { return PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr); });
+  EVP_PKEY* key =
+      read([](BIO* b) { return PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr); });
   if (key == nullptr && !need_private) {
     key = read([](BIO* b) { return PEM_read_bio_PUBKEY(b, nullptr, nullptr, nullptr); });
     if (key == nullptr) {
-      std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-      std::unique_ptr<X509, X509Deleter> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+      std::unique_ptr<BIO, BioDeleter> bio(
+          BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+      std::unique_ptr<X509, X509Deleter> cert(
+          PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
       if (cert) key = X509_get_pubkey(cert.get());
     }
   }
@@ -89,7 +92,8 @@ bool key_fits(EVP_PKEY* key, Algorithm algorithm) {
     if (!EVP_PKEY_is_a(key, "EC")) return false;
     std::array<char, 64> group{};
     std::size_t len = 0;
-    if (EVP_PKEY_get_utf8_string_param(key, "group", group.data(), group.size(), &len) != 1) return false;
+    if (EVP_PKEY_get_utf8_string_param(key, "group", group.data(), group.size(), &len) != 1)
+      return false;
     const std::string_view name(group.data(), len);
     return name == "prime256v1" || name == "P-256" || name == "secp256r1";
   }
@@ -100,7 +104,8 @@ std::string hmac_sha256(std::string_view secret, std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned int len = 0;
   if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len) == nullptr) {
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
+           &len) == nullptr) {
     throw JwtError("bad_key", "HMAC failed");
   }
   return std::string(reinterpret_cast<const char*>(out.data()), len);
@@ -108,14 +113,16 @@ std::string hmac_sha256(std::string_view secret, std::string_view data) {
 
 std::string der_to_jose(const std::string& der) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
   if (!sig) throw JwtError("bad_key", "cannot decode ECDSA signature");
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
   ECDSA_SIG_get0(sig.get(), &r, &s);
   std::string out(2 * kEs256PartBytes, '\0');
   auto* buf = reinterpret_cast<unsigned char*>(out.data());
-  if (BN_bn2binpad(r, buf, kEs256PartBytes) < 0 || BN_bn2binpad(s, buf + kEs256PartBytes, kEs256PartBytes) < 0) {
+  if (BN_bn2binpad(r, buf, kEs256PartBytes) < 0 ||
+      BN_bn2binpad(s, buf + kEs256PartBytes, kEs256PartBytes) < 0) {
     throw JwtError("bad_key", "ECDSA signature too large");
   }
   return out;
@@ -145,7 +152,8 @@ std::string digest_sign(EVP_PKEY* key, std::string_view data) {
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
   std::size_t len = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1) {
     throw JwtError("bad_key", "signing failed");
   }
   std::string out(len, '\0');
@@ -159,9 +167,11 @@ std::string digest_sign(EVP_PKEY* key, std::string_view data) {
 
 bool digest_verify(EVP_PKEY* key, std::string_view data, std::string_view signature) {
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) return false;
-  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                          reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1)
+    return false;
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                          signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
+                          data.size()) == 1;
 }
 
 bool signature_matches(const Key& key, std::string_view signing_input, std::string_view signature) {
@@ -203,9 +213,12 @@ std::optional<double> numeric_date(const nlohmann::json& claims, const char* nam
 
 std::string_view algorithm_name(Algorithm algorithm) {
   switch (algorithm) {
-    case Algorithm::kHS256: return "HS256";
-    case Algorithm::kRS256: return "RS256";
-    case Algorithm::kES256: return "ES256";
+    case Algorithm::kHS256:
+      return "HS256";
+    case Algorithm::kRS256:
+      return "RS256";
+    case Algorithm::kES256:
+      return "ES256";
   }
   return "";
 }
@@ -250,12 +263,18 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   int bits = 0;
   for (char c : text) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-')
+      v = 62;
+    else if (c == '_')
+      v = 63;
+    else
+      return std::nullopt;
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -274,9 +293,12 @@ void check_key(const Key& key, bool for_signing) {
     return;
   }
   PkeyPtr pkey = cached_pem(key.material, for_signing);
-  if (!pkey) throw JwtError("bad_key", for_signing ? "not a PEM private key" : "not a PEM key or certificate");
+  if (!pkey)
+    throw JwtError("bad_key",
+                   for_signing ? "not a PEM private key" : "not a PEM key or certificate");
   if (!key_fits(pkey.get(), key.algorithm)) {
-    throw JwtError("bad_key", std::string("key does not fit ") + std::string(algorithm_name(key.algorithm)));
+    throw JwtError("bad_key",
+                   std::string("key does not fit ") + std::string(algorithm_name(key.algorithm)));
   }
 }
 
@@ -284,7 +306,8 @@ std::string sign(const nlohmann::json& claims, const Key& key) {
   if (!claims.is_object()) throw JwtError("malformed", "claims must be a JSON object");
   nlohmann::json header = {{"alg", algorithm_name(key.algorithm)}, {"typ", "JWT"}};
   if (!key.key_id.empty()) header["kid"] = key.key_id;
-  const std::string signing_input = base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
+  const std::string signing_input =
+      base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
   std::string signature;
   if (key.algorithm == Algorithm::kHS256) {
     signature = hmac_sha256(key.material, signing_input);
@@ -292,7 +315,8 @@ std::string sign(const nlohmann::json& claims, const Key& key) {
     PkeyPtr pkey = cached_pem(key.material, true);
     if (!pkey) throw JwtError("bad_key", "not a PEM private key");
     if (!key_fits(pkey.get(), key.algorithm)) {
-      throw JwtError("bad_key", std::string("key does not fit ") + std::string(algorithm_name(key.algorithm)));
+      throw JwtError("bad_key",
+                     std::string("key does not fit ") + std::string(algorithm_name(key.algorithm)));
     }
     signature = digest_sign(pkey.get(), signing_input);
     if (key.algorithm == Algorithm::kES256) signature = der_to_jose(signature);
@@ -300,7 +324,8 @@ std::string sign(const nlohmann::json& claims, const Key& key) {
   return signing_input + "." + base64url_encode(signature);
 }
 
-nlohmann::json verify(std::string_view token, const std::vector<Key>& keys, const VerifyOptions& options) {
+nlohmann::json verify(std::string_view token, const std::vector<Key>& keys,
+                      const VerifyOptions& options) {
   const std::size_t first = token.find('.');
   const std::size_t second = first == std::string_view::npos ? first : token.find('.', first + 1);
   if (first == std::string_view::npos || second == std::string_view::npos ||
@@ -313,11 +338,14 @@ nlohmann::json verify(std::string_view token, const std::vector<Key>& keys, cons
   if (!signature) throw JwtError("malformed", "signature is not base64url");
 
   auto alg_it = header.find("alg");
-  if (alg_it == header.end() || !alg_it->is_string()) throw JwtError("malformed", "header has no alg");
+  if (alg_it == header.end() || !alg_it->is_string())
+    throw JwtError("malformed", "header has no alg");
   const auto algorithm = parse_algorithm(alg_it->get<std::string>());
-  if (!algorithm) throw JwtError("alg_not_allowed", "alg " + alg_it->get<std::string>() + " is refused");
+  if (!algorithm)
+    throw JwtError("alg_not_allowed", "alg " + alg_it->get<std::string>() + " is refused");
   std::string kid;
-  if (auto kid_it = header.find("kid"); kid_it != header.end() && kid_it->is_string()) kid = *kid_it;
+  if (auto kid_it = header.find("kid"); kid_it != header.end() && kid_it->is_string())
+    kid = *kid_it;
 
   const std::string_view signing_input = token.substr(0, second);
   bool any_key = false;

@@ -3,10 +3,9 @@
 // streams and idle connections, let in-flight requests finish, give up after the drain time).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -20,7 +19,6 @@
 #include "update_bus.h"
 
 namespace hub {
-
 
 class RedisBridge;
 

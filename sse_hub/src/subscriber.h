@@ -2,10 +2,9 @@
 // allows, and where its updates go. Lives on one event loop; never shared across threads.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,11 +22,11 @@ class UpdateSink {
 };
 
 struct Subscriber {
-  std::string id;                                     // urn:uuid:...
-  std::vector<std::string> topics;                    // topic selectors from the query
+  std::string id;                                           // urn:uuid:...
+  std::vector<std::string> topics;                          // topic selectors from the query
   std::optional<std::vector<std::string>> allowed_private;  // mercure.subscribe selectors
-  std::shared_ptr<const nlohmann::json> payload;      // mercure.payload, for subscription events
-  std::uint64_t last_sequence = 0;                    // newest update already sent (or replayed)
+  std::shared_ptr<const nlohmann::json> payload;  // mercure.payload, for subscription events
+  std::uint64_t last_sequence = 0;                // newest update already sent (or replayed)
   UpdateSink* sink = nullptr;
 
   // Subscribed to one of the update's topics and, for a private update, allowed one of them.

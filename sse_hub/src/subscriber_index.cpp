@@ -5,7 +5,9 @@
 namespace hub {
 namespace {
 
-bool is_pattern(const std::string& selector) { return selector == "*" || looks_like_uri_template(selector); }
+bool is_pattern(const std::string& selector) {
+  return selector == "*" || looks_like_uri_template(selector);
+}
 
 // The literal text every topic matching the selector starts with ("" for "*").
 std::string literal_prefix(const std::string& selector) {
@@ -48,7 +50,8 @@ void SubscriberIndex::remove(Subscriber* subscriber) {
     if (!it->second.empty()) continue;
     group->second.erase(it);
     if (group->second.empty()) patterns_by_prefix_.erase(group);
-    if (auto length = prefix_lengths_.find(prefix.size()); length != prefix_lengths_.end() && --length->second == 0) {
+    if (auto length = prefix_lengths_.find(prefix.size());
+        length != prefix_lengths_.end() && --length->second == 0) {
       prefix_lengths_.erase(length);
     }
   }

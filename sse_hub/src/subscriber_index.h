@@ -7,10 +7,10 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
-#include <map>
 
 #include "subscriber.h"
 #include "topic_selector_store.h"
@@ -34,7 +34,8 @@ class SubscriberIndex {
  private:
   using Bucket = std::unordered_set<Subscriber*>;
   template <typename Deliver>
-  std::size_t offer(const Bucket& bucket, const Update& update, TopicSelectorStore& selectors, Deliver& deliver);
+  std::size_t offer(const Bucket& bucket, const Update& update, TopicSelectorStore& selectors,
+                    Deliver& deliver);
 
   using Patterns = std::unordered_map<std::string, Bucket>;  // selector -> subscribers
 
@@ -45,12 +46,13 @@ class SubscriberIndex {
 };
 
 template <typename Deliver>
-std::size_t SubscriberIndex::offer(const Bucket& bucket, const Update& update, TopicSelectorStore& selectors,
-                                   Deliver& deliver) {
+std::size_t SubscriberIndex::offer(const Bucket& bucket, const Update& update,
+                                   TopicSelectorStore& selectors, Deliver& deliver) {
   std::size_t reached = 0;
   for (Subscriber* s : bucket) {
     if (s->last_sequence >= update.sequence) continue;
-    if (update.is_private && !(s->allowed_private && selectors.any_matches(update.topics, *s->allowed_private))) {
+    if (update.is_private &&
+        !(s->allowed_private && selectors.any_matches(update.topics, *s->allowed_private))) {
       continue;
     }
     s->last_sequence = update.sequence;
@@ -61,10 +63,12 @@ std::size_t SubscriberIndex::offer(const Bucket& bucket, const Update& update, T
 }
 
 template <typename Deliver>
-std::size_t SubscriberIndex::dispatch(const Update& update, TopicSelectorStore& selectors, Deliver&& deliver) {
+std::size_t SubscriberIndex::dispatch(const Update& update, TopicSelectorStore& selectors,
+                                      Deliver&& deliver) {
   std::size_t reached = 0;
   for (const auto& topic : update.topics) {
-    if (auto it = exact_.find(topic); it != exact_.end()) reached += offer(it->second, update, selectors, deliver);
+    if (auto it = exact_.find(topic); it != exact_.end())
+      reached += offer(it->second, update, selectors, deliver);
   }
   for (const auto& topic : update.topics) {
     for (const auto& [length, count] : prefix_lengths_) {
@@ -73,7 +77,8 @@ std::size_t SubscriberIndex::dispatch(const Update& update, TopicSelectorStore& 
       if (it == patterns_by_prefix_.end()) continue;
       for (const auto& [selector, bucket] : it->second) {
         // Subscribers already reached through another topic are skipped by their sequence.
-        if (selectors.matches(topic, selector)) reached += offer(bucket, update, selectors, deliver);
+        if (selectors.matches(topic, selector))
+          reached += offer(bucket, update, selectors, deliver);
       }
     }
   }

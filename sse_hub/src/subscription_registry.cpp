@@ -5,11 +5,12 @@
 namespace hub {
 
 std::string subscription_id(const std::string& topic, const std::string& subscriber) {
-  return std::string(kSubscriptionsPath) + "/" + query_escape(topic) + "/" + query_escape(subscriber);
+  return std::string(kSubscriptionsPath) + "/" + query_escape(topic) + "/" +
+         query_escape(subscriber);
 }
 
-nlohmann::ordered_json subscription_json(const SubscriptionInfo& info, const std::string& topic, bool active,
-                                         bool with_context) {
+nlohmann::ordered_json subscription_json(const SubscriptionInfo& info, const std::string& topic,
+                                         bool active, bool with_context) {
   nlohmann::ordered_json j;
   if (with_context) j["@context"] = kJsonLdContext;
   j["id"] = subscription_id(topic, info.subscriber);

@@ -2,11 +2,10 @@
 // (Mercure "active subscriptions"). Thread-safe; touched only when subscribers come and go.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -16,17 +15,17 @@ inline constexpr std::string_view kSubscriptionsPath = "/.well-known/mercure/sub
 inline constexpr std::string_view kJsonLdContext = "https://mercure.rocks/";
 
 struct SubscriptionInfo {
-  std::string subscriber;                          // urn:uuid:...
-  std::vector<std::string> topics;                 // as subscribed
-  std::shared_ptr<const nlohmann::json> payload;   // mercure.payload, may be null
+  std::string subscriber;                         // urn:uuid:...
+  std::vector<std::string> topics;                // as subscribed
+  std::shared_ptr<const nlohmann::json> payload;  // mercure.payload, may be null
 };
 
 // "/.well-known/mercure/subscriptions/{topic}/{subscriber}", both query-escaped.
 std::string subscription_id(const std::string& topic, const std::string& subscriber);
 
 // One subscription as JSON-LD; with_context adds "@context" (events and single lookups do).
-nlohmann::ordered_json subscription_json(const SubscriptionInfo& info, const std::string& topic, bool active,
-                                         bool with_context);
+nlohmann::ordered_json subscription_json(const SubscriptionInfo& info, const std::string& topic,
+                                         bool active, bool with_context);
 
 class SubscriptionRegistry {
  public:

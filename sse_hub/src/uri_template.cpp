@@ -6,7 +6,8 @@ namespace hub {
 namespace {
 
 bool is_unreserved(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+         c == '~';
 }
 
 bool is_reserved(char c) {
@@ -14,7 +15,9 @@ bool is_reserved(char c) {
   return kReserved.find(c) != std::string_view::npos;
 }
 
-bool is_varchar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '%' || c == '.'; }
+bool is_varchar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '%' || c == '.';
+}
 
 // Characters an expanded expression with this operator can contain besides pct-encodings:
 // values (unreserved, or reserved too for + and #), list separators and name=value pairs.
@@ -22,21 +25,35 @@ bool allowed_in_expansion(char op, char c) {
   if (is_unreserved(c)) return true;
   switch (op) {
     case '+':
-    case '#': return is_reserved(c);
-    case '\0': return c == ',';
-    case '.': return c == ',';
-    case '/': return c == '/' || c == ',';
-    case ';': return c == ';' || c == '=' || c == ',';
+    case '#':
+      return is_reserved(c);
+    case '\0':
+      return c == ',';
+    case '.':
+      return c == ',';
+    case '/':
+      return c == '/' || c == ',';
+    case ';':
+      return c == ';' || c == '=' || c == ',';
     case '?':
-    case '&': return c == '&' || c == '=' || c == ',';
-    default: return false;
+    case '&':
+      return c == '&' || c == '=' || c == ',';
+    default:
+      return false;
   }
 }
 
 char prefix_of(char op) {
   switch (op) {
-    case '#': case '.': case '/': case ';': case '?': case '&': return op;
-    default: return '\0';
+    case '#':
+    case '.':
+    case '/':
+    case ';':
+    case '?':
+    case '&':
+      return op;
+    default:
+      return '\0';
   }
 }
 
@@ -76,16 +93,19 @@ std::optional<UriTemplate> UriTemplate::parse(std::string_view text) {
     std::size_t start = 0;
     while (true) {
       const std::size_t comma = body.find(',', start);
-      std::string_view spec = body.substr(start, comma == std::string_view::npos ? body.npos : comma - start);
+      std::string_view spec =
+          body.substr(start, comma == std::string_view::npos ? body.npos : comma - start);
       if (!spec.empty() && spec.back() == '*') spec.remove_suffix(1);
       if (const auto colon = spec.find(':'); colon != std::string_view::npos) {
         const std::string_view digits = spec.substr(colon + 1);
         if (digits.empty() || digits.size() > 4 || digits[0] == '0') return std::nullopt;
-        for (char c : digits) if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+        for (char c : digits)
+          if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
         spec = spec.substr(0, colon);
       }
       if (spec.empty()) return std::nullopt;
-      for (char c : spec) if (!is_varchar(c)) return std::nullopt;
+      for (char c : spec)
+        if (!is_varchar(c)) return std::nullopt;
       if (comma == std::string_view::npos) break;
       start = comma + 1;
     }

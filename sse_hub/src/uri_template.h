@@ -26,8 +26,8 @@ class UriTemplate {
  private:
   struct Part {
     bool literal = true;
-    std::string text;      // literal text
-    char op = '\0';        // expression operator: '\0', '+', '#', '.', '/', ';', '?', '&'
+    std::string text;  // literal text
+    char op = '\0';    // expression operator: '\0', '+', '#', '.', '/', ';', '?', '&'
   };
   std::vector<Part> parts_;
 };

@@ -40,11 +40,13 @@ std::optional<FormFields> parse_form(std::string_view text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t amp = text.find('&', start);
-    const std::string_view pair = text.substr(start, amp == std::string_view::npos ? text.npos : amp - start);
+    const std::string_view pair =
+        text.substr(start, amp == std::string_view::npos ? text.npos : amp - start);
     if (!pair.empty()) {
       const std::size_t eq = pair.find('=');
       auto name = form_decode(pair.substr(0, eq));
-      auto value = eq == std::string_view::npos ? std::optional<std::string>("") : form_decode(pair.substr(eq + 1));
+      auto value = eq == std::string_view::npos ? std::optional<std::string>("")
+                                                : form_decode(pair.substr(eq + 1));
       if (!name || !value) return std::nullopt;
       fields.emplace_back(std::move(*name), std::move(*value));
     }

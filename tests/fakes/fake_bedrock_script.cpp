@@ -52,7 +52,8 @@ std::string kind_of(const nlohmann::json& r) { return r.value("kind", std::strin
 
 void add_text_block(std::vector<std::string>& frames, int index, const std::string& text) {
   for (const auto& piece : text_pieces(text))
-    frames.push_back(event_frame("contentBlockDelta", {{"contentBlockIndex", index}, {"delta", {{"text", piece}}}}));
+    frames.push_back(event_frame("contentBlockDelta",
+                                 {{"contentBlockIndex", index}, {"delta", {{"text", piece}}}}));
 }
 
 nlohmann::json usage_of(const nlohmann::json& r) {
@@ -61,19 +62,24 @@ nlohmann::json usage_of(const nlohmann::json& r) {
   return usage;
 }
 
-std::string last_user_text(const nlohmann::json& body, bool& has_tool_result, std::string& tool_output) {
+std::string last_user_text(const nlohmann::json& body, bool& has_tool_result,
+                           std::string& tool_output) {
   has_tool_result = false;
-  if (!body.contains("messages") || !body["messages"].is_array() || body["messages"].empty()) return "";
+  if (!body.contains("messages") || !body["messages"].is_array() || body["messages"].empty())
+    return "";
   const auto& last = body["messages"].back();
   std::string text;
-  if (last.value("role", "") != "user" || !last.contains("content") || !last["content"].is_array()) return "";
+  if (last.value("role", "") != "user" || !last.contains("content") || !last["content"].is_array())
+    return "";
   for (const auto& block : last["content"]) {
-    if (block.contains("text") && block["text"].is_string()) text += block["text"].get<std::string>();
+    if (block.contains("text") && block["text"].is_string())
+      text += block["text"].get<std::string>();
     if (block.contains("toolResult")) {
       has_tool_result = true;
       const auto& content = block["toolResult"].value("content", nlohmann::json::array());
       for (const auto& c : content)
-        if (c.contains("text") && c["text"].is_string()) tool_output += c["text"].get<std::string>();
+        if (c.contains("text") && c["text"].is_string())
+          tool_output += c["text"].get<std::string>();
     }
   }
   return text;
@@ -87,7 +93,8 @@ nlohmann::json default_response(const nlohmann::json& request_body, int tool_num
   const std::string text = last_user_text(request_body, has_tool_result, tool_output);
   if (has_tool_result) return {{"kind", "text"}, {"text", "The tool returned: " + tool_output}};
   std::string lower = text;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (lower.find("time") != std::string::npos)
     return {{"kind", "tool_use"},
             {"name", "current_time"},
@@ -95,7 +102,8 @@ nlohmann::json default_response(const nlohmann::json& request_body, int tool_num
             {"tool_use_id", "tooluse_fake_" + std::to_string(tool_number)},
             {"text", "Let me check the time."}};
   return {{"kind", "text"},
-          {"text", "Hello from the fake Bedrock model. You said: " + (text.empty() ? std::string("nothing") : text)}};
+          {"text", "Hello from the fake Bedrock model. You said: " +
+                       (text.empty() ? std::string("nothing") : text)}};
 }
 
 StreamPlan plan_stream(const nlohmann::json& r) {
@@ -105,10 +113,12 @@ StreamPlan plan_stream(const nlohmann::json& r) {
   int index = 0;
   if (r.contains("reasoning")) {
     plan.frames.push_back(event_frame(
-        "contentBlockDelta", {{"contentBlockIndex", index}, {"delta", {{"reasoningContent", {{"text", r["reasoning"]}}}}}}));
-    plan.frames.push_back(event_frame(
-        "contentBlockDelta",
-        {{"contentBlockIndex", index}, {"delta", {{"reasoningContent", {{"signature", "fake-signature"}}}}}}));
+        "contentBlockDelta", {{"contentBlockIndex", index},
+                              {"delta", {{"reasoningContent", {{"text", r["reasoning"]}}}}}}));
+    plan.frames.push_back(
+        event_frame("contentBlockDelta",
+                    {{"contentBlockIndex", index},
+                     {"delta", {{"reasoningContent", {{"signature", "fake-signature"}}}}}}));
     plan.frames.push_back(event_frame("contentBlockStop", {{"contentBlockIndex", index}}));
     ++index;
   }
@@ -124,13 +134,15 @@ StreamPlan plan_stream(const nlohmann::json& r) {
   if (!text.empty()) {
     add_text_block(plan.frames, index, text);
     if (kind == "exception_mid_stream") {
-      plan.frames.push_back(exception_frame(r.value("exception", std::string("modelStreamErrorException")),
-                                            r.value("message", std::string("The model stream failed."))));
+      plan.frames.push_back(
+          exception_frame(r.value("exception", std::string("modelStreamErrorException")),
+                          r.value("message", std::string("The model stream failed."))));
       return plan;
     }
     if (kind == "cut_mid_stream") {
       // Half of a frame, then the connection closes.
-      std::string next = event_frame("contentBlockDelta", {{"contentBlockIndex", index}, {"delta", {{"text", "lost"}}}});
+      std::string next = event_frame("contentBlockDelta",
+                                     {{"contentBlockIndex", index}, {"delta", {{"text", "lost"}}}});
       plan.frames.push_back(next.substr(0, next.size() / 2));
       plan.end = StreamPlan::End::kCut;
       return plan;
@@ -148,25 +160,31 @@ StreamPlan plan_stream(const nlohmann::json& r) {
     const std::string id = r.value("tool_use_id", std::string("tooluse_1"));
     plan.frames.push_back(event_frame(
         "contentBlockStart",
-        {{"contentBlockIndex", index}, {"start", {{"toolUse", {{"toolUseId", id}, {"name", r.value("name", std::string("current_time"))}}}}}}));
+        {{"contentBlockIndex", index},
+         {"start",
+          {{"toolUse",
+            {{"toolUseId", id}, {"name", r.value("name", std::string("current_time"))}}}}}}));
     const std::string input = r.value("input", nlohmann::json::object()).dump();
     // Partial JSON in three pieces, as Bedrock streams tool input.
     const size_t third = std::max<size_t>(1, input.size() / 3);
     for (size_t i = 0; i < input.size(); i += third)
       plan.frames.push_back(event_frame(
-          "contentBlockDelta", {{"contentBlockIndex", index}, {"delta", {{"toolUse", {{"input", input.substr(i, third)}}}}}}));
+          "contentBlockDelta", {{"contentBlockIndex", index},
+                                {"delta", {{"toolUse", {{"input", input.substr(i, third)}}}}}}));
     plan.frames.push_back(event_frame("contentBlockStop", {{"contentBlockIndex", index}}));
     if (!r.contains("stop_reason")) stop_reason = "tool_use";
   }
   plan.frames.push_back(event_frame("messageStop", {{"stopReason", stop_reason}}));
-  plan.frames.push_back(event_frame("metadata", {{"usage", usage_of(r)}, {"metrics", {{"latencyMs", 42}}}}));
+  plan.frames.push_back(
+      event_frame("metadata", {{"usage", usage_of(r)}, {"metrics", {{"latencyMs", 42}}}}));
   return plan;
 }
 
 nlohmann::json converse_answer(const nlohmann::json& r) {
   nlohmann::json content = nlohmann::json::array();
   if (r.contains("reasoning"))
-    content.push_back({{"reasoningContent", {{"reasoningText", {{"text", r["reasoning"]}, {"signature", "fake"}}}}}});
+    content.push_back({{"reasoningContent",
+                        {{"reasoningText", {{"text", r["reasoning"]}, {"signature", "fake"}}}}}});
   std::string text = r.value("text", std::string());
   if (kind_of(r) == "clock") {
     text.clear();
@@ -189,11 +207,13 @@ nlohmann::json converse_answer(const nlohmann::json& r) {
           {"additionalModelResponseFields", nlohmann::json::object()}};
 }
 
-std::string clock_stamp_text(std::int64_t monotonic_ns) { return "<t" + std::to_string(monotonic_ns) + "> "; }
+std::string clock_stamp_text(std::int64_t monotonic_ns) {
+  return "<t" + std::to_string(monotonic_ns) + "> ";
+}
 
 std::string clock_delta_frame(int content_block_index, std::int64_t monotonic_ns) {
-  return event_frame("contentBlockDelta",
-                     {{"contentBlockIndex", content_block_index}, {"delta", {{"text", clock_stamp_text(monotonic_ns)}}}});
+  return event_frame("contentBlockDelta", {{"contentBlockIndex", content_block_index},
+                                           {"delta", {{"text", clock_stamp_text(monotonic_ns)}}}});
 }
 
 std::int64_t monotonic_now_ns() {

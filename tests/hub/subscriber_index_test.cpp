@@ -1,7 +1,7 @@
 // Specification of dispatch: who receives an update, exactly once, and only when allowed.
-#include <gtest/gtest.h>
-
 #include "subscriber_index.h"
+
+#include <gtest/gtest.h>
 
 namespace hub {
 namespace {
@@ -64,8 +64,10 @@ TEST(SubscriberIndex, PrivateUpdatesNeedAMatchingSubscribeClaim) {
   Fixture f;
   Recorder anon, mine, theirs;
   auto a = subscriber(anon, {"/users/alice/sessions/1"});
-  auto b = subscriber(mine, {"/users/alice/sessions/1"}, std::vector<std::string>{"/users/alice/sessions/{s}"});
-  auto c = subscriber(theirs, {"/users/alice/sessions/1"}, std::vector<std::string>{"/users/bob/sessions/{s}"});
+  auto b = subscriber(mine, {"/users/alice/sessions/1"},
+                      std::vector<std::string>{"/users/alice/sessions/{s}"});
+  auto c = subscriber(theirs, {"/users/alice/sessions/1"},
+                      std::vector<std::string>{"/users/bob/sessions/{s}"});
   for (auto* s : {&a, &b, &c}) f.index.add(s);
   EXPECT_EQ(f.publish({"/users/alice/sessions/1"}, true, "p"), 1u);
   EXPECT_TRUE(anon.ids.empty());
@@ -111,7 +113,8 @@ TEST(SubscriberIndex, ManyPerUserTemplatesOnlyTheMatchingOnesReceive) {
   std::vector<Subscriber> subs;
   subs.reserve(recorders.size());
   for (std::size_t i = 0; i < recorders.size(); ++i) {
-    subs.push_back(subscriber(recorders[i], {"/users/u" + std::to_string(i) + "/sessions/{session}"}));
+    subs.push_back(
+        subscriber(recorders[i], {"/users/u" + std::to_string(i) + "/sessions/{session}"}));
   }
   for (auto& s : subs) f.index.add(&s);
   Recorder root;

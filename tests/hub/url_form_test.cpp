@@ -1,13 +1,14 @@
 // Specification of form and query parsing for publish bodies and subscribe queries.
-#include <gtest/gtest.h>
-
 #include "url_form.h"
+
+#include <gtest/gtest.h>
 
 namespace hub {
 namespace {
 
 TEST(UrlForm, ParsesRepeatedFieldsInOrderWithDecoding) {
-  auto fields = parse_form("topic=%2Fa&topic=https%3A%2F%2Fx%2Fb&data=hello+world%21&private=on&empty=&flag");
+  auto fields =
+      parse_form("topic=%2Fa&topic=https%3A%2F%2Fx%2Fb&data=hello+world%21&private=on&empty=&flag");
   ASSERT_TRUE(fields);
   EXPECT_EQ(form_values(*fields, "topic"), (std::vector<std::string>{"/a", "https://x/b"}));
   EXPECT_EQ(form_value(*fields, "data"), "hello world!");

@@ -103,33 +103,39 @@ TEST(Jwt, Hs256RoundTripReturnsTheClaims) {
 
 TEST(Jwt, Hs256HeaderNamesAlgorithmTypeAndKid) {
   const Key key{Algorithm::kHS256, "secret", "key-7"};
-  const auto header = nlohmann::json::parse(*shared::jwt::base64url_decode(segments(shared::jwt::sign(kClaims, key))[0]));
+  const auto header = nlohmann::json::parse(
+      *shared::jwt::base64url_decode(segments(shared::jwt::sign(kClaims, key))[0]));
   EXPECT_EQ(header, (nlohmann::json{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", "key-7"}}));
 }
 
 TEST(Jwt, Rs256RoundTripWithPublicKey) {
-  const std::string token = shared::jwt::sign(kClaims, {Algorithm::kRS256, rsa_keys().private_pem, ""});
+  const std::string token =
+      shared::jwt::sign(kClaims, {Algorithm::kRS256, rsa_keys().private_pem, ""});
   EXPECT_EQ(shared::jwt::verify(token, {{Algorithm::kRS256, rsa_keys().public_pem, ""}}), kClaims);
 }
 
 TEST(Jwt, Es256RoundTripWithJoseSignature) {
-  const std::string token = shared::jwt::sign(kClaims, {Algorithm::kES256, ec_keys().private_pem, ""});
+  const std::string token =
+      shared::jwt::sign(kClaims, {Algorithm::kES256, ec_keys().private_pem, ""});
   EXPECT_EQ(shared::jwt::base64url_decode(segments(token)[2])->size(), 64u);
   EXPECT_EQ(shared::jwt::verify(token, {{Algorithm::kES256, ec_keys().public_pem, ""}}), kClaims);
 }
 
 TEST(Jwt, Es256SignatureInDerFormIsRefused) {
   // Re-sign the same input with OpenSSL directly: a DER signature (70-72 bytes) must not pass.
-  const std::string token = shared::jwt::sign(kClaims, {Algorithm::kES256, ec_keys().private_pem, ""});
+  const std::string token =
+      shared::jwt::sign(kClaims, {Algorithm::kES256, ec_keys().private_pem, ""});
   const auto parts = segments(token);
   const std::string input = parts[0] + "." + parts[1];
-  BIO* bio = BIO_new_mem_buf(ec_keys().private_pem.data(), static_cast<int>(ec_keys().private_pem.size()));
+  BIO* bio =
+      BIO_new_mem_buf(ec_keys().private_pem.data(), static_cast<int>(ec_keys().private_pem.size()));
   EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   std::size_t len = 0;
   EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, pkey);
-  EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size());
+  EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
+                 input.size());
   std::string der(len, '\0');
   EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(der.data()), &len,
                  reinterpret_cast<const unsigned char*>(input.data()), input.size());
@@ -151,15 +157,18 @@ TEST(Jwt, TamperedPayloadIsRefused) {
 TEST(Jwt, TamperedSignatureIsRefusedForEveryAlgorithm) {
   const std::vector<std::pair<Key, Key>> pairs = {
       {{Algorithm::kHS256, "secret", ""}, {Algorithm::kHS256, "secret", ""}},
-      {{Algorithm::kRS256, rsa_keys().private_pem, ""}, {Algorithm::kRS256, rsa_keys().public_pem, ""}},
-      {{Algorithm::kES256, ec_keys().private_pem, ""}, {Algorithm::kES256, ec_keys().public_pem, ""}},
+      {{Algorithm::kRS256, rsa_keys().private_pem, ""},
+       {Algorithm::kRS256, rsa_keys().public_pem, ""}},
+      {{Algorithm::kES256, ec_keys().private_pem, ""},
+       {Algorithm::kES256, ec_keys().public_pem, ""}},
   };
   for (const auto& [signer, verifier] : pairs) {
     auto parts = segments(shared::jwt::sign(kClaims, signer));
     std::string sig = *shared::jwt::base64url_decode(parts[2]);
     sig[sig.size() / 2] ^= 0x01;
-    EXPECT_EQ(reason_of(parts[0] + "." + parts[1] + "." + shared::jwt::base64url_encode(sig), {verifier}),
-              "bad_signature");
+    EXPECT_EQ(
+        reason_of(parts[0] + "." + parts[1] + "." + shared::jwt::base64url_encode(sig), {verifier}),
+        "bad_signature");
   }
 }
 
@@ -176,32 +185,39 @@ TEST(Jwt, AlgorithmNotAmongTheKeysIsRefused) {
 TEST(Jwt, RsaPublicKeyUsedAsHmacSecretIsRefused) {
   // The classic confusion attack: the attacker signs HS256 with the public PEM as the secret and
   // hopes the verifier picks the algorithm from the token.
-  const std::string forged = shared::jwt::sign(kClaims, {Algorithm::kHS256, rsa_keys().public_pem, ""});
+  const std::string forged =
+      shared::jwt::sign(kClaims, {Algorithm::kHS256, rsa_keys().public_pem, ""});
   EXPECT_EQ(reason_of(forged, {{Algorithm::kRS256, rsa_keys().public_pem, ""}}), "alg_not_allowed");
 }
 
 TEST(Jwt, RsaKeyConfiguredForEs256DoesNotVerify) {
-  const std::string token = shared::jwt::sign(kClaims, {Algorithm::kRS256, rsa_keys().private_pem, ""});
+  const std::string token =
+      shared::jwt::sign(kClaims, {Algorithm::kRS256, rsa_keys().private_pem, ""});
   const auto parts = segments(token);
-  const std::string relabeled = shared::jwt::base64url_encode(R"({"alg":"ES256","typ":"JWT"})") + "." +
-                                parts[1] + "." + parts[2];
-  EXPECT_EQ(reason_of(relabeled, {{Algorithm::kES256, rsa_keys().public_pem, ""}}), "bad_signature");
-  EXPECT_THROW(shared::jwt::sign(kClaims, {Algorithm::kES256, rsa_keys().private_pem, ""}), JwtError);
+  const std::string relabeled = shared::jwt::base64url_encode(R"({"alg":"ES256","typ":"JWT"})") +
+                                "." + parts[1] + "." + parts[2];
+  EXPECT_EQ(reason_of(relabeled, {{Algorithm::kES256, rsa_keys().public_pem, ""}}),
+            "bad_signature");
+  EXPECT_THROW(shared::jwt::sign(kClaims, {Algorithm::kES256, rsa_keys().private_pem, ""}),
+               JwtError);
 }
 
 TEST(Jwt, AlgNoneIsRefusedEvenWithoutSignature) {
   const std::string header = shared::jwt::base64url_encode(R"({"alg":"none","typ":"JWT"})");
   const std::string payload = shared::jwt::base64url_encode(kClaims.dump());
-  EXPECT_EQ(reason_of(header + "." + payload + ".", {{Algorithm::kHS256, "secret", ""}}), "alg_not_allowed");
+  EXPECT_EQ(reason_of(header + "." + payload + ".", {{Algorithm::kHS256, "secret", ""}}),
+            "alg_not_allowed");
   const std::string lower = shared::jwt::base64url_encode(R"({"alg":"None"})");
-  EXPECT_EQ(reason_of(lower + "." + payload + ".", {{Algorithm::kHS256, "secret", ""}}), "alg_not_allowed");
+  EXPECT_EQ(reason_of(lower + "." + payload + ".", {{Algorithm::kHS256, "secret", ""}}),
+            "alg_not_allowed");
 }
 
 TEST(Jwt, KidSelectsTheMatchingKey) {
   const Key a{Algorithm::kHS256, "secret-a", "a"};
   const Key b{Algorithm::kHS256, "secret-b", "b"};
   EXPECT_EQ(shared::jwt::verify(shared::jwt::sign(kClaims, b), {a, b}), kClaims);
-  const std::string token_claiming_a = shared::jwt::sign(kClaims, {Algorithm::kHS256, "secret-b", "a"});
+  const std::string token_claiming_a =
+      shared::jwt::sign(kClaims, {Algorithm::kHS256, "secret-b", "a"});
   EXPECT_EQ(reason_of(token_claiming_a, {a, b}), "bad_signature");
 }
 
@@ -226,7 +242,9 @@ TEST(Jwt, ExpiryUsesTheSystemClockByDefault) {
   const Key key{Algorithm::kHS256, "secret", ""};
   EXPECT_EQ(reason_of(shared::jwt::sign({{"exp", 1000}}, key), {key}), "expired");
   const auto future = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count() + 3600;
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count() +
+                      3600;
   EXPECT_EQ(reason_of(shared::jwt::sign({{"exp", future}}, key), {key}), "accepted");
 }
 
@@ -241,12 +259,12 @@ TEST(Jwt, MalformedTokensAreRefusedWithoutCrashing) {
   const auto parts = segments(good);
   const std::string array_payload = shared::jwt::base64url_encode("[1,2]");
   const std::string bad_json = shared::jwt::base64url_encode("{\"alg\":");
-  for (const std::string& token : {
-           std::string(""), std::string("."), std::string("abc"), parts[0] + "." + parts[1],
-           good + ".extra", parts[0] + ".!!!." + parts[2], parts[0] + "." + parts[1] + ".@@",
-           parts[0] + "." + array_payload + "." + parts[2], bad_json + "." + parts[1] + "." + parts[2],
-           shared::jwt::base64url_encode("\"HS256\"") + "." + parts[1] + "." + parts[2],
-           shared::jwt::base64url_encode("{\"typ\":\"JWT\"}") + "." + parts[1] + "." + parts[2]}) {
+  for (const std::string& token :
+       {std::string(""), std::string("."), std::string("abc"), parts[0] + "." + parts[1],
+        good + ".extra", parts[0] + ".!!!." + parts[2], parts[0] + "." + parts[1] + ".@@",
+        parts[0] + "." + array_payload + "." + parts[2], bad_json + "." + parts[1] + "." + parts[2],
+        shared::jwt::base64url_encode("\"HS256\"") + "." + parts[1] + "." + parts[2],
+        shared::jwt::base64url_encode("{\"typ\":\"JWT\"}") + "." + parts[1] + "." + parts[2]}) {
     EXPECT_EQ(reason_of(token, {key}), "malformed") << token;
   }
 }
@@ -254,12 +272,15 @@ TEST(Jwt, MalformedTokensAreRefusedWithoutCrashing) {
 TEST(Jwt, SigningNonObjectClaimsOrWithABadPemThrows) {
   EXPECT_THROW(shared::jwt::sign(nlohmann::json::array(), {Algorithm::kHS256, "s", ""}), JwtError);
   EXPECT_THROW(shared::jwt::sign(kClaims, {Algorithm::kRS256, "not a pem", ""}), JwtError);
-  EXPECT_THROW(shared::jwt::sign(kClaims, {Algorithm::kRS256, rsa_keys().public_pem, ""}), JwtError);
+  EXPECT_THROW(shared::jwt::sign(kClaims, {Algorithm::kRS256, rsa_keys().public_pem, ""}),
+               JwtError);
 }
 
 TEST(Jwt, GarbagePemForVerificationRefusesRatherThanThrowingSomethingElse) {
-  const std::string token = shared::jwt::sign(kClaims, {Algorithm::kRS256, rsa_keys().private_pem, ""});
-  EXPECT_EQ(reason_of(token, {{Algorithm::kRS256, "-----BEGIN PUBLIC KEY-----\nxx\n-----END PUBLIC KEY-----\n", ""}}),
+  const std::string token =
+      shared::jwt::sign(kClaims, {Algorithm::kRS256, rsa_keys().private_pem, ""});
+  EXPECT_EQ(reason_of(token, {{Algorithm::kRS256,
+                               "-----BEGIN PUBLIC KEY-----\nxx\n-----END PUBLIC KEY-----\n", ""}}),
             "bad_signature");
 }
 

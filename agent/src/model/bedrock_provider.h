@@ -19,12 +19,14 @@
 namespace agent::model {
 
 struct BedrockSettings {
-  std::string model_id;                           // BEDROCK_MODEL_ID (model id or inference-profile ARN)
-  bool streaming = true;                          // BEDROCK_STREAMING: ConverseStream (true) or Converse
-  std::chrono::milliseconds stall_timeout{60'000};  // BEDROCK_STALL_TIMEOUT: no byte for this long ends the call
-  std::size_t max_event_bytes = 1024 * 1024;      // BEDROCK_MAX_EVENT_BYTES: one event-stream message at most
-  std::size_t event_queue = 1024;                 // BEDROCK_EVENT_QUEUE: events buffered for the caller's thread
-  shared::aws::AwsSettings aws;                   // AWS_REGION, AWS_ENDPOINT_URL_BEDROCK_RUNTIME, credentials ...
+  std::string model_id;   // BEDROCK_MODEL_ID (model id or inference-profile ARN)
+  bool streaming = true;  // BEDROCK_STREAMING: ConverseStream (true) or Converse
+  std::chrono::milliseconds stall_timeout{
+      60'000};  // BEDROCK_STALL_TIMEOUT: no byte for this long ends the call
+  std::size_t max_event_bytes =
+      1024 * 1024;                 // BEDROCK_MAX_EVENT_BYTES: one event-stream message at most
+  std::size_t event_queue = 1024;  // BEDROCK_EVENT_QUEUE: events buffered for the caller's thread
+  shared::aws::AwsSettings aws;    // AWS_REGION, AWS_ENDPOINT_URL_BEDROCK_RUNTIME, credentials ...
 };
 
 // Reads the settings above plus the AWS settings. Throws ConfigError naming the setting.
@@ -32,8 +34,9 @@ BedrockSettings read_bedrock_settings(const shared::ConfigSource& source);
 
 // credentials null: the default chain (environment, profile, web identity, container, IMDS).
 // retry null: standard mode with AWS_MAX_ATTEMPTS attempts.
-std::unique_ptr<ModelProvider> make_bedrock_provider(const BedrockSettings& settings,
-                                                     std::shared_ptr<shared::aws::CredentialsProvider> credentials = nullptr,
-                                                     std::shared_ptr<shared::aws::RetryStrategy> retry = nullptr);
+std::unique_ptr<ModelProvider> make_bedrock_provider(
+    const BedrockSettings& settings,
+    std::shared_ptr<shared::aws::CredentialsProvider> credentials = nullptr,
+    std::shared_ptr<shared::aws::RetryStrategy> retry = nullptr);
 
 }  // namespace agent::model

@@ -19,7 +19,7 @@ namespace agent::model {
 struct ContentBlock {
   enum class Kind { kText, kToolUse, kToolResult, kReasoning };
   Kind kind = Kind::kText;
-  std::string text;            // kText, kReasoning
+  std::string text;  // kText, kReasoning
   // kReasoning: what the model needs to accept its reasoning back (Bedrock requires the reasoning
   // blocks of an assistant message that used tools, unchanged, in the follow-up request): the
   // signature over `text`, or instead the encrypted reasoning (redactedContent, base64 as sent).
@@ -55,16 +55,25 @@ struct ModelRequest {
 // What a stream reports, in order. Text and tool input arrive in pieces; the final stop reason
 // comes in kStop, token counts in kUsage (which may come after kStop, as Bedrock's metadata).
 struct ModelEvent {
-  enum class Kind { kTextDelta, kReasoningDelta, kToolUseStart, kToolUseInputDelta, kToolUseStop, kStop, kUsage };
+  enum class Kind {
+    kTextDelta,
+    kReasoningDelta,
+    kToolUseStart,
+    kToolUseInputDelta,
+    kToolUseStop,
+    kStop,
+    kUsage
+  };
   Kind kind = Kind::kTextDelta;
-  std::string text;         // kTextDelta, kReasoningDelta; kToolUseInputDelta: a piece of JSON
+  std::string text;  // kTextDelta, kReasoningDelta; kToolUseInputDelta: a piece of JSON
   // kReasoningDelta may instead carry the reasoning block's signature or its redacted
   // (encrypted, base64) content; see ContentBlock.
   std::string reasoning_signature;
   std::string redacted_reasoning;
   std::string tool_use_id;  // kToolUse*
   std::string tool_name;    // kToolUseStart
-  std::string stop_reason;  // kStop: end_turn | tool_use | max_tokens | stop_sequence | guardrail_intervened | content_filtered
+  std::string stop_reason;  // kStop: end_turn | tool_use | max_tokens | stop_sequence |
+                            // guardrail_intervened | content_filtered
   int input_tokens = 0;     // kUsage
   int output_tokens = 0;    // kUsage
   int latency_ms = 0;       // kUsage, when the provider reports it
@@ -92,7 +101,8 @@ class ModelProvider {
   // Streams one model call. on_event is called on the calling thread as events arrive.
   // `cancelled` is polled; once it is true the call stops promptly and throws
   // ModelError("cancelled"). Other failures throw ModelError.
-  virtual void stream(const ModelRequest& request, const std::function<void(const ModelEvent&)>& on_event,
+  virtual void stream(const ModelRequest& request,
+                      const std::function<void(const ModelEvent&)>& on_event,
                       const std::atomic<bool>& cancelled) = 0;
 };
 

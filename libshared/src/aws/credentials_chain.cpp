@@ -25,7 +25,8 @@ class EnvironmentSource : public CredentialsSource {
       skipped = "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY not set";
       return std::nullopt;
     }
-    return Credentials{settings_.access_key_id, settings_.secret_access_key, settings_.session_token, std::nullopt};
+    return Credentials{settings_.access_key_id, settings_.secret_access_key,
+                       settings_.session_token, std::nullopt};
   }
 
  private:
@@ -41,8 +42,8 @@ class ProfileSource : public CredentialsSource {
     auto key = p.find("aws_access_key_id");
     auto secret = p.find("aws_secret_access_key");
     if (key == p.end() || secret == p.end() || key->second.empty() || secret->second.empty()) {
-      skipped = "no aws_access_key_id/aws_secret_access_key for profile '" + settings_.profile + "' in " +
-                credentials_file_path(settings_) + " or " + config_file_path(settings_);
+      skipped = "no aws_access_key_id/aws_secret_access_key for profile '" + settings_.profile +
+                "' in " + credentials_file_path(settings_) + " or " + config_file_path(settings_);
       return std::nullopt;
     }
     Credentials c{key->second, secret->second, "", std::nullopt};
@@ -59,17 +60,18 @@ class ProfileSource : public CredentialsSource {
 std::optional<std::chrono::system_clock::time_point> parse_iso8601(const std::string& text) {
   std::tm tm{};
   int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
     return std::nullopt;
   size_t i = static_cast<size_t>(consumed);
   if (i < text.size() && text[i] == '.') {
     ++i;
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
   }
-  if (i >= text.size() || !(text[i] == 'Z' || text.compare(i, std::string::npos, "+00:00") == 0)) return std::nullopt;
-  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60)
+  if (i >= text.size() || !(text[i] == 'Z' || text.compare(i, std::string::npos, "+00:00") == 0))
+    return std::nullopt;
+  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60)
     return std::nullopt;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
@@ -103,14 +105,16 @@ std::string CredentialsChain::active_source() const {
 Credentials CredentialsChain::get() {
   std::lock_guard lock(mutex_);
   const auto now = clock_();
-  if (cached_ && (!cached_->expiration || *cached_->expiration - refresh_before_ > now)) return *cached_;
+  if (cached_ && (!cached_->expiration || *cached_->expiration - refresh_before_ > now))
+    return *cached_;
   try {
     cached_ = fetch_locked();
     return *cached_;
   } catch (const CredentialsError& e) {
     // Still-valid credentials beat an outage of the credential endpoint.
     if (cached_ && cached_->expiration && *cached_->expiration > now) {
-      log::warn("credentials refresh failed; using cached credentials until they expire", {{"error", e.what()}});
+      log::warn("credentials refresh failed; using cached credentials until they expire",
+                {{"error", e.what()}});
       return *cached_;
     }
     throw;
@@ -123,7 +127,8 @@ Credentials CredentialsChain::fetch_locked() {
     std::string skipped;
     try {
       if (auto c = source->find(skipped)) {
-        if (active_ != source->name()) log::info("aws credentials found", {{"provider", source->name()}});
+        if (active_ != source->name())
+          log::info("aws credentials found", {{"provider", source->name()}});
         active_ = source->name();
         return *c;
       }
@@ -131,8 +136,8 @@ Credentials CredentialsChain::fetch_locked() {
     } catch (const std::exception& e) {
       // A configured provider that fails ends the search, as in the SDKs: falling through to a
       // later provider would silently pick other credentials.
-      throw CredentialsError("no AWS credentials: " + tried + (tried.empty() ? "" : "; ") + source->name() +
-                             " failed: " + e.what());
+      throw CredentialsError("no AWS credentials: " + tried + (tried.empty() ? "" : "; ") +
+                             source->name() + " failed: " + e.what());
     }
   }
   throw CredentialsError("no AWS credentials: tried " + tried);

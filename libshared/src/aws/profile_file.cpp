@@ -23,7 +23,9 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-std::string aws_dir(const AwsSettings& settings) { return (settings.home.empty() ? "." : settings.home) + "/.aws/"; }
+std::string aws_dir(const AwsSettings& settings) {
+  return (settings.home.empty() ? "." : settings.home) + "/.aws/";
+}
 
 }  // namespace
 
@@ -51,11 +53,13 @@ std::map<std::string, ProfileSection> parse_profile_text(const std::string& text
     auto eq = t.find('=');
     if (eq == std::string::npos) continue;
     std::string key = trim(t.substr(0, eq));
-    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     std::string value = trim(t.substr(eq + 1));
     // Inline comments start with whitespace then '#' or ';'.
     for (size_t i = 1; i < value.size(); ++i) {
-      if ((value[i] == '#' || value[i] == ';') && std::isspace(static_cast<unsigned char>(value[i - 1]))) {
+      if ((value[i] == '#' || value[i] == ';') &&
+          std::isspace(static_cast<unsigned char>(value[i - 1]))) {
         value = trim(value.substr(0, i));
         break;
       }
@@ -66,7 +70,8 @@ std::map<std::string, ProfileSection> parse_profile_text(const std::string& text
 }
 
 std::string credentials_file_path(const AwsSettings& settings) {
-  return settings.shared_credentials_file.empty() ? aws_dir(settings) + "credentials" : settings.shared_credentials_file;
+  return settings.shared_credentials_file.empty() ? aws_dir(settings) + "credentials"
+                                                  : settings.shared_credentials_file;
 }
 
 std::string config_file_path(const AwsSettings& settings) {
