@@ -101,7 +101,9 @@ TEST(TurnEngine, TheNextMessageRightAfterATurnCompletesIsAccepted) {
     f.engine->start_turn(f.user, f.session, "round " + std::to_string(round));
     // As a client does: poll the store until the assistant message is no longer running, then
     // send at once.
-    for (int i = 0; i < 2000; ++i) {
+    // (up to 10 s: a sanitizer build on a loaded machine is slow, and a turn still running
+    // when the loop gives up would fail the next start with 409 for the wrong reason)
+    for (int i = 0; i < 10000; ++i) {
       if (f.messages().back().status != "running") break;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
