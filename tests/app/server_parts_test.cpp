@@ -360,7 +360,7 @@ TEST(RefusalFor, MapsParserErrorsToStatuses) {
 TEST(MethodLabel, KeepsTheLabelSetSmall) {
   EXPECT_EQ(method_label("GET"), "GET");
   EXPECT_EQ(method_label("PATCH"), "PATCH");
-  EXPECT_EQ(method_label("XYZZY"), "other");
+  EXPECT_EQ(method_label("XYZZY"), "OTHER");
 }
 
 std::string b64(const std::string& text) { return shared::jwt::base64url_encode(text); }
