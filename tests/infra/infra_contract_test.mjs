@@ -22,9 +22,11 @@ const dynamoStoreSource = () => fs.readdirSync(path.join(ROOT, 'agent/src/store'
 // Set only in compose: locally there is no task role (static keys for dynamodb-local), the store
 // and model endpoints are overridable, the table is created on start, and the SQLite path is
 // kept for switching to AGENT_STORE=sqlite. In AWS the task role, the real endpoints and
-// Terraform's table take their place.
+// Terraform's table take their place. The OpenAI-compatible provider is offered locally (a
+// self-hosted model server); the ECS task runs Bedrock under its task role.
 const COMPOSE_ONLY = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_BEDROCK_RUNTIME', 'AGENT_DYNAMODB_CREATE_TABLE', 'AGENT_SQLITE_PATH']);
+  'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_BEDROCK_RUNTIME', 'AGENT_DYNAMODB_CREATE_TABLE', 'AGENT_SQLITE_PATH',
+  'OPENAI_BASE_URL', 'OPENAI_MODEL', 'OPENAI_API_KEY']);
 
 // Set only in the ECS task: several tasks run several hubs that share updates through Redis
 // (locally one hub needs none); only there is the app behind HTTPS (HSTS) and an ALB that signs
