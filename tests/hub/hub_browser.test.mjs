@@ -12,6 +12,16 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 after(stopAll);
 
+// A second origin: a local server whose every page is empty but for its title.
+async function emptyPageOrigin(title) {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end(`<!doctype html><title>${title}</title>`);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
 describe('native EventSource in Chromium', () => {
   let hub;
   let browser;
@@ -20,12 +30,7 @@ describe('native EventSource in Chromium', () => {
 
   before(async () => {
     // A second origin that serves an empty page, for the cross-origin case.
-    pageServer = createServer((req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      res.end('<!doctype html><title>other origin</title>');
-    });
-    await new Promise((r) => pageServer.listen(0, '127.0.0.1', r));
-    pageOrigin = `http://127.0.0.1:${pageServer.address().port}`;
+    ({ server: pageServer, origin: pageOrigin } = await emptyPageOrigin('other origin'));
     hub = await startHub({ HUB_CORS_ORIGINS: pageOrigin });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
   });
@@ -125,12 +130,7 @@ describe('Chromium against HUB_CORS_ORIGINS=*', () => {
   let pageOrigin;
 
   before(async () => {
-    pageServer = createServer((req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      res.end('<!doctype html><title>any origin</title>');
-    });
-    await new Promise((r) => pageServer.listen(0, '127.0.0.1', r));
-    pageOrigin = `http://127.0.0.1:${pageServer.address().port}`;
+    ({ server: pageServer, origin: pageOrigin } = await emptyPageOrigin('any origin'));
     hub = await startHub({ HUB_CORS_ORIGINS: '*', MERCURE_ANONYMOUS: '1' });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
   });
